@@ -1,0 +1,64 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by weighted reciprocal rank fusion, with
+the patient lexicon expanding the query first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import Index
+from .lexicon import EMPTY, Lexicon
+from .records import Hit
+from .swedish import stem_tokens
+
+RRF_K = 60
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    hits: list[Hit]
+    query: str  # the query as searched (with lexicon words added)
+    query_vec: np.ndarray
+    tokens: list[str]  # stemmed query tokens
+    top_dense: float  # best cosine similarity (0 if none)
+    top_bm25: float  # best BM25 score
+
+
+class Retriever:
+    def __init__(self, index: Index, lexicon: Lexicon = EMPTY, *, mode: str = "hybrid",
+                 dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        self.index, self.lexicon, self.mode = index, lexicon, mode
+        self.dense_weight, self.bm25_weight = dense_weight, bm25_weight
+
+    def expand(self, question: str) -> str:
+        extra = self.lexicon.expand(question)
+        return f"{question} ({', '.join(extra)})" if extra else question
+
+    def search(self, question: str, k: int = 5, query_vec: np.ndarray | None = None) -> Retrieval:
+        query = self.expand(question)
+        if query_vec is None:
+            query_vec = self.index.embedder.embed_query_np(query)
+        tokens = stem_tokens(query)
+        fused: dict[int, float] = {}
+        dense = self.index.dense(query_vec, CANDIDATES) if self.mode != "bm25" else []
+        dense_rank = {pos: r for r, (pos, _) in enumerate(dense)}
+        dense_score = dict(dense)
+        lexical = self.index.lexical(tokens) if self.mode != "dense" else np.zeros(0)
+        bm25_order = [int(i) for i in np.argsort(-lexical)[:CANDIDATES] if lexical[i] > 0] if lexical.size else []
+        bm25_rank = {pos: r for r, pos in enumerate(bm25_order)}
+        for pos, r in dense_rank.items():
+            fused[pos] = fused.get(pos, 0.0) + self.dense_weight / (RRF_K + r + 1)
+        for pos, r in bm25_rank.items():
+            fused[pos] = fused.get(pos, 0.0) + self.bm25_weight / (RRF_K + r + 1)
+        best = sorted(fused, key=lambda p: -fused[p])[:k]
+        hits = [Hit(self.index.passages[p], fused[p], dense_score.get(p), dense_rank.get(p), bm25_rank.get(p))
+                for p in best]
+        return Retrieval(
+            hits=hits, query=query, query_vec=query_vec, tokens=tokens,
+            top_dense=float(dense[0][1]) if dense else 0.0,
+            top_bm25=float(lexical.max()) if lexical.size else 0.0,
+        )
