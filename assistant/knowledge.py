@@ -22,6 +22,16 @@ TOPIC_LINE_RE = re.compile(r"^\s*[-*]\s+`([^`]+)`")
 LIX_WARN = 50
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates stay strings and are validated here, by field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass
 class LoadReport:
     texts: list[Text] = field(default_factory=list)  # approved, current: these are indexed
@@ -113,7 +123,7 @@ def parse_text(path: Path, *, topics: list[str] | None = None) -> tuple[Text | N
         return None, problems
     front_lines = lines[1:end]
     try:
-        meta = yaml.safe_load("\n".join(front_lines)) or {}
+        meta = yaml.load("\n".join(front_lines), Loader=_Loader) or {}
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         err(f"front matter är inte giltig YAML: {getattr(e, 'problem', e)}", (mark.line + 2) if mark else 1)
@@ -187,7 +197,7 @@ def parse_text(path: Path, *, topics: list[str] | None = None) -> tuple[Text | N
                     sources.append(Source(str(s["title"]), str(s["url"])))
 
     if status == "approved":
-        if not sources and "sources" in meta:
+        if not raw_sources and "sources" in meta:
             err("en godkänd text måste ange minst en källa", line_of("sources"), "sources")
         if not approvers and "approved_by" in meta:
             err("en godkänd text måste ange vilka roller som godkänt den", line_of("approved_by"), "approved_by")
