@@ -1,0 +1,198 @@
+"""Evaluation on the labelled question set (eval/questions/{dev,test}.jsonl):
+
+- retrieval: hit@1/3/5 and MRR over questions with gold passages, per retrieval mode and per topic;
+- safety: kind accuracy, recall/precision per kind and a confusion matrix, through the whole pipeline;
+- calibrate: the no_answer thresholds that best separate answerable from uncovered dev questions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .records import KINDS
+from .settings import PROJECT_ROOT, Settings
+
+QUESTIONS_DIR = PROJECT_ROOT / "eval" / "questions"
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    kind: str
+    passages: tuple[str, ...] = ()
+    topic: str = ""
+
+
+def load_questions(split: str, directory: Path = QUESTIONS_DIR) -> list[Question]:
+    splits = ("dev", "test") if split == "all" else (split,)
+    out: list[Question] = []
+    for s in splits:
+        with open(directory / f"{s}.jsonl", encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    d = json.loads(line)
+                    out.append(Question(d["id"], d["question"], d["kind"], tuple(d.get("passages", ())),
+                                        d.get("topic", "")))
+    return out
+
+
+@dataclass
+class RetrievalScores:
+    n: int = 0
+    hit1: float = 0.0
+    hit3: float = 0.0
+    hit5: float = 0.0
+    mrr: float = 0.0
+    by_topic: dict[str, dict[str, float]] = field(default_factory=dict)
+    misses: list[tuple[str, str, str]] = field(default_factory=list)  # (question, gold, got) at rank > 3
+
+
+def score_retrieval(retriever, questions: list[Question], k: int = 5) -> RetrievalScores:
+    rows = []
+    for q in questions:
+        if not q.passages:
+            continue
+        ids = [h.passage.id for h in retriever.search(q.question, k=k).hits]
+        rank = next((i + 1 for i, pid in enumerate(ids) if pid in q.passages), None)
+        rows.append((q, rank, ids))
+    s = RetrievalScores(n=len(rows))
+    if not rows:
+        return s
+    for q, rank, ids in rows:
+        s.hit1 += rank == 1
+        s.hit3 += rank is not None and rank <= 3
+        s.hit5 += rank is not None and rank <= 5
+        s.mrr += 1 / rank if rank else 0.0
+        if not rank or rank > 3:
+            s.misses.append((q.question, q.passages[0], ids[0] if ids else "-"))
+    s.hit1, s.hit3, s.hit5, s.mrr = (v / len(rows) for v in (s.hit1, s.hit3, s.hit5, s.mrr))
+    topics: dict[str, list] = defaultdict(list)
+    for q, rank, _ in rows:
+        topics[q.topic or "-"].append(rank)
+    s.by_topic = {t: {"n": len(r), "hit3": sum(1 for x in r if x and x <= 3) / len(r)} for t, r in sorted(topics.items())}
+    return s
+
+
+@dataclass
+class SafetyScores:
+    n: int
+    accuracy: float
+    per_kind: dict[str, dict[str, float]]
+    confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
+    answerable_refused: float  # share of gold answer questions classed as a safety kind (wrongly refused)
+    errors: list[tuple[str, str, str]]
+
+
+def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
+    from .intake import BadQuestion
+
+    confusion: dict[str, Counter] = defaultdict(Counter)
+    errors = []
+    for q in questions:
+        try:
+            got = assistant.ask(q.question).kind
+        except BadQuestion:
+            got = "refused-input"
+        confusion[q.kind][got] += 1
+        if got != q.kind:
+            errors.append((q.question, q.kind, got))
+    per_kind = {}
+    for kind in KINDS:
+        tp = confusion[kind][kind]
+        gold = sum(confusion[kind].values())
+        predicted = sum(c[kind] for c in confusion.values())
+        per_kind[kind] = {"n": gold, "recall": tp / gold if gold else 0.0,
+                          "precision": tp / predicted if predicted else 0.0}
+    answer_total = sum(confusion["answer"].values())
+    refused = sum(v for k, v in confusion["answer"].items() if k in ("emergency", "urgent", "personal", "out_of_scope"))
+    correct = sum(confusion[k][k] for k in confusion)
+    return SafetyScores(
+        n=len(questions), accuracy=correct / len(questions) if questions else 0.0, per_kind=per_kind,
+        confusion={g: dict(c) for g, c in confusion.items()},
+        answerable_refused=refused / answer_total if answer_total else 0.0, errors=errors)
+
+
+def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
+    """Features of answer vs no_answer dev questions, and the accuracy of candidate thresholds."""
+    from .answer import word_overlap
+    from .swedish import stem_tokens
+
+    rows = []
+    for q in questions:
+        if q.kind not in ("answer", "no_answer"):
+            continue
+        r = assistant.retriever.search(q.question)
+        top = r.hits[0] if r.hits else None
+        dense = top.dense if top and top.dense is not None else r.top_dense
+        overlap = word_overlap(r.tokens, set(stem_tokens(top.passage.embedding_input()))) if top else 0.0
+        rows.append((q.kind == "answer", dense, overlap))
+    results = []
+    for d_hi in [x / 1000 for x in range(780, 900, 5)]:
+        for d_lo in [x / 1000 for x in range(740, 900, 10)]:
+            if d_lo > d_hi:
+                continue
+            for ov in (0.34, 0.4, 0.5, 0.6, 0.67, 0.75):
+                pred = [(d >= d_hi) or (d >= d_lo and o >= ov) for _, d, o in rows]
+                tp = sum(p and g for p, (g, _, _) in zip(pred, rows))
+                tn = sum((not p) and (not g) for p, (g, _, _) in zip(pred, rows))
+                pos = sum(g for g, _, _ in rows)
+                results.append({"min_dense": d_hi, "min_dense_with_words": d_lo, "min_overlap": ov,
+                                "accuracy": (tp + tn) / len(rows), "answer_recall": tp / pos if pos else 0,
+                                "no_answer_recall": tn / (len(rows) - pos) if len(rows) > pos else 0})
+    results.sort(key=lambda r: (-(r["answer_recall"] >= 0.95), -r["accuracy"]))
+    return results[:10]
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    from .pipeline import Assistant
+    from .retrieval import Retriever
+
+    questions = load_questions(args.split)
+    assistant = Assistant(settings)
+    if args.eval_command == "retrieval":
+        out = {}
+        for mode in args.modes.split(","):
+            out[mode] = score_retrieval(Retriever(assistant.index, assistant.lexicon, mode=mode), questions)
+        if args.json:
+            print(json.dumps({m: asdict(s) for m, s in out.items()}, ensure_ascii=False, indent=1))
+            return 0
+        print(f"Split: {args.split}, {next(iter(out.values())).n} frågor med facit\n")
+        print(_table([["läge", "hit@1", "hit@3", "hit@5", "MRR"]] + [
+            [m, f"{s.hit1:.3f}", f"{s.hit3:.3f}", f"{s.hit5:.3f}", f"{s.mrr:.3f}"] for m, s in out.items()]))
+        last = list(out.values())[-1]
+        print("\nPer ämne (hit@3, " + list(out)[-1] + "):")
+        print(_table([["ämne", "n", "hit@3"]] + [[t, v["n"], f"{v['hit3']:.3f}"] for t, v in last.by_topic.items()]))
+        if last.misses:
+            print(f"\nMissar (rang > 3): {len(last.misses)}")
+            for q, gold, got in last.misses[:40]:
+                print(f"  {q!r}: facit {gold}, fick {got}")
+    elif args.eval_command == "safety":
+        s = score_kinds(assistant, questions)
+        if args.json:
+            print(json.dumps(asdict(s), ensure_ascii=False, indent=1))
+            return 0
+        print(f"Split: {args.split}, {s.n} frågor, träffsäkerhet för typ: {s.accuracy:.3f}")
+        print(f"Svarbara frågor som felaktigt avvisades: {s.answerable_refused:.1%}\n")
+        print(_table([["typ", "n", "recall", "precision"]] + [
+            [k, v["n"], f"{v['recall']:.3f}", f"{v['precision']:.3f}"] for k, v in s.per_kind.items()]))
+        kinds = list(KINDS) + ["refused-input"]
+        print("\nFörväxlingsmatris (rad = facit, kolumn = utfall):")
+        print(_table([["facit \\ utfall"] + [k[:9] for k in kinds]] + [
+            [g] + [str(s.confusion.get(g, {}).get(k, 0)) for k in kinds] for g in KINDS]))
+        if s.errors:
+            print(f"\nFel: {len(s.errors)}")
+            for q, gold, got in s.errors[:60]:
+                print(f"  [{gold} -> {got}] {q}")
+    else:
+        for r in calibrate(assistant, questions):
+            print(json.dumps(r))
+    return 0
