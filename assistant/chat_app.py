@@ -135,13 +135,14 @@ async def start() -> None:
 
 
 def display_text(answer: Answer) -> str:
-    """The answer as shown in the chat: markers become 'Källa n' chips; emergencies get an alert box."""
-    text = MARKER.sub(lambda m: f"[Källa {m.group(1)}]", answer.answer)
-    if answer.kind == "emergency":
-        return "> [!CAUTION]\n" + "\n".join(f"> {line}" for line in text.splitlines())
-    if answer.kind == "urgent":
+    """The answer as shown in the chat: markers become 'Källa n' chips; emergency and urgent replies
+    open with their phone number as a heading, so they stand out from ordinary answers."""
+    text = MARKER.sub(lambda m: f"Källa {m.group(1)}", answer.answer)
+    heading = {"emergency": "## ", "urgent": "### "}.get(answer.kind)
+    if heading:
         lead, _, rest = text.partition("\n\n")
-        return "> [!WARNING]\n> " + lead + ("\n\n" + rest if rest else "")
+        first, _, more = lead.replace("**", "").partition(". ")
+        return f"{heading}{first.rstrip('.')}\n\n{more}" + (f"\n\n{rest}" if rest else "")
     return text
 
 
@@ -177,9 +178,11 @@ async def on_message(message: cl.Message) -> None:
     reply = cl.Message(content=display_text(answer), elements=citation_elements(answer),
                        actions=visit_actions(answer.question))
     await reply.send()
+    # Chainlit attaches the thumbs to the run step around on_message, so feedback names that id.
+    run = cl.context.current_step
     try:
         await cl.make_async(runtime.store().log_answer)(answer, channel="chat", session_id=session_id,
-                                                         message_id=reply.id)
+                                                         message_id=run.id if run else reply.id)
     except StoreError as e:
         log.error("svaret kunde inte loggas: %s", e)
 

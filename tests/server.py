@@ -1,0 +1,52 @@
+"""Start the real `kunskapsstod chat` process on a free port for API and browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from .conftest import FIXTURE_KNOWLEDGE, PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(data_dir: Path, knowledge_dir: Path = FIXTURE_KNOWLEDGE, **env: str):
+    port = free_port()
+    log = open(data_dir / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "chat"], cwd=str(data_dir), stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "KUNSKAPSSTOD_KNOWLEDGE_DIR": str(knowledge_dir),
+             "KUNSKAPSSTOD_DATA_DIR": str(data_dir), "KUNSKAPSSTOD_PORT": str(port), **env},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("servern startade inte:\n" + (data_dir / "server.log").read_text())
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
