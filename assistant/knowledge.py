@@ -16,8 +16,8 @@ from .records import Problem, Source, Text
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 STATUSES = ("draft", "approved", "retired")
-REQUIRED = ("id", "title", "summary", "topics", "language", "version", "status", "approved_by",
-            "approved_on", "review_by", "sources")
+REQUIRED = ("id", "title", "summary", "topics", "language", "version", "status")
+REQUIRED_WHEN_APPROVED = ("approved_by", "approved_on", "review_by", "sources")
 TOPIC_LINE_RE = re.compile(r"^\s*[-*]\s+`([^`]+)`")
 LIX_WARN = 50
 
@@ -135,9 +135,10 @@ def parse_text(path: Path, *, topics: list[str] | None = None) -> tuple[Text | N
     def line_of(fld: str) -> int | None:
         return _field_line(front_lines, fld)
 
-    for fld in REQUIRED:
+    required = REQUIRED + (REQUIRED_WHEN_APPROVED if meta.get("status") == "approved" else ())
+    for fld in required:
         if fld not in meta or meta[fld] in (None, ""):
-            err("fältet saknas eller är tomt", None, fld)
+            err("fältet saknas eller är tomt", line_of(fld), fld)
 
     def text_field(fld: str) -> str:
         v = meta.get(fld)
@@ -221,7 +222,8 @@ def parse_text(path: Path, *, topics: list[str] | None = None) -> tuple[Text | N
         return None, problems
     return Text(
         id=tid, title=title, summary=summary, topics=text_topics, language=language, version=version,
-        status=status, approved_by=approvers, approved_on=dates["approved_on"], review_by=dates["review_by"],
+        status=status, approved_by=approvers, approved_on=dates.get("approved_on"),
+        review_by=dates.get("review_by"),
         demo=bool(meta.get("demo", False)), sources=tuple(sources), body=body, body_line=body_line,
         path=str(path),
     ), problems
@@ -251,7 +253,7 @@ def load_knowledge(knowledge_dir: Path, *, today: dt.date | None = None) -> Load
         seen[text.id] = path.name
         if text.status != "approved":
             report.not_indexed.append((path.name, f"status {text.status}"))
-        elif text.review_by < today:
+        elif text.review_by is not None and text.review_by < today:
             report.not_indexed.append((path.name, f"granskningsdatum {text.review_by} har passerat"))
             report.problems.append(Problem(path.name, f"utgången: review_by {text.review_by} har passerat; "
                                            "texten indexeras inte", None, "review_by", "warning"))

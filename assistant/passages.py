@@ -59,7 +59,7 @@ def split_text(text: Text) -> list[Passage]:
             passages.append(Passage(
                 id=f"{text.id}#{pid}", text_id=text.id, title=text.title, section=heading,
                 heading_path=(text.title, heading), text=chunk, version=text.version,
-                review_by=text.review_by.isoformat(), topics=text.topics,
+                review_by=text.review_by.isoformat() if text.review_by else "", topics=text.topics,
             ))
     return passages
 

@@ -30,8 +30,8 @@ class Text:
     version: int
     status: str
     approved_by: tuple[str, ...]
-    approved_on: dt.date
-    review_by: dt.date
+    approved_on: dt.date | None  # required (and set) for approved texts
+    review_by: dt.date | None
     demo: bool
     sources: tuple[Source, ...]
     body: str

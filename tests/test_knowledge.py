@@ -92,6 +92,18 @@ def test_yaml_syntax_error_and_missing_front_matter(tmp_path):
     assert [t.id for t in report.texts] == ["bra"]
 
 
+def test_a_draft_needs_no_approval_fields_but_an_approved_text_does(tmp_path):
+    draft = good("utkast", status="draft")
+    for line in ("approved_by: [reumatolog]\n", "approved_on: 2026-01-01\n", "review_by: 2099-01-01\n"):
+        draft = draft.replace(line, "")
+    write(tmp_path, "utkast.md", draft)
+    write(tmp_path, "godkand.md", draft.replace("id: utkast", "id: godkand").replace("status: draft", "status: approved"))
+    report = load_knowledge(tmp_path)
+    assert not [p for p in report.errors if p.file == "utkast.md"]
+    assert {p.field for p in report.errors if p.file == "godkand.md"} == {"approved_by", "approved_on", "review_by"}
+    assert report.texts == [] and report.not_indexed == [("utkast.md", "status draft")]
+
+
 def test_duplicate_id_keeps_the_first_and_reports_the_second(tmp_path):
     write(tmp_path, "a.md", good("samma"))
     write(tmp_path, "b.md", good("samma"))
