@@ -52,7 +52,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     report = build_index(settings, progress=None if args.quiet else _progress_bar())
     print(f"Texter: {report.texts}")
-    print(f"Stycken: {report.passages} (meningar: {report.sentences}, nya inbäddningar: {report.embedded})")
+    print(f"Stycken: {report.passages} (meningar: {report.sentences}, sökfrågor: {report.questions}, "
+          f"nya inbäddningar: {report.embedded})")
     skipped = sorted({p.file for p in report.problems if p.severity == "error"})
     print(f"Hoppade över: {len(skipped) + len(report.not_indexed)} filer")
     for p in report.problems:

@@ -45,6 +45,7 @@ class BuildReport:
     seconds: float
     problems: list[Problem] = field(default_factory=list)
     not_indexed: list[tuple[str, str]] = field(default_factory=list)
+    questions: int = 0  # search questions embedded as extra keys
 
 
 def knowledge_version(passages: list[Passage]) -> str:
@@ -128,6 +129,8 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
     flat = [s for ss in sentences for s in ss]
     sentence_vecs = embedder.embed_passages_np(flat, progress=stage("meningar"))
     offsets = np.cumsum([0] + [len(ss) for ss in sentences]).astype(np.int64)
+    keys = [(i, q) for i, p in enumerate(passages) for q in p.questions]
+    key_vecs = embedder.embed_passages_np([q for _, q in keys], progress=stage("sökfrågor"), role="query")
 
     collection = f"kunskapsstod-{build_id}"[:63]
     store = _vectorstore(settings, build_dir, collection, embedder)
@@ -141,11 +144,14 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
         for p, ss in zip(passages, sentences):
             f.write(json.dumps({**dataclasses.asdict(p), "sentences": ss}, ensure_ascii=False) + "\n")
     np.savez(build_dir / "sentences.npz", vectors=sentence_vecs.reshape(len(flat), -1), offsets=offsets)
+    dim = sentence_vecs.shape[1] if sentence_vecs.ndim == 2 and sentence_vecs.shape[1] else 384
+    np.savez(build_dir / "keys.npz", vectors=key_vecs if len(keys) else np.zeros((0, dim), np.float32),
+             owner=np.array([i for i, _ in keys], dtype=np.int64))
     manifest = {
         "build_id": build_id, "knowledge_version": version, "embedder": embedder.id,
         "embedder_setting": settings.embedder, "collection": collection,
         "chroma": "server" if settings.chroma_host else "embedded",
-        "texts": len(report.texts), "passages": len(passages), "sentences": len(flat),
+        "texts": len(report.texts), "passages": len(passages), "sentences": len(flat), "questions": len(keys),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     _fsync_write(build_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -153,7 +159,7 @@ def build_index(settings: Settings, progress: Progress | None = None) -> BuildRe
     _fsync_write(root / CURRENT, build_dir.name)  # the atomic swap
     _prune(settings, keep={build_dir.name, previous.name if previous else ""})
     return BuildReport(build_id, version, len(report.texts), len(passages), len(flat), embedder.computed,
-                       time.perf_counter() - t0, report.problems, report.not_indexed)
+                       time.perf_counter() - t0, report.problems, report.not_indexed, len(keys))
 
 
 def _prune(settings: Settings, keep: set[str]) -> None:
@@ -189,10 +195,13 @@ class Index:
         self.position = {p.id: i for i, p in enumerate(self.passages)}
         arrays = np.load(build_dir / "sentences.npz")
         self.sentence_vecs, self.offsets = arrays["vectors"], arrays["offsets"]
+        keys = np.load(build_dir / "keys.npz")
+        self.key_vecs, self.key_owner = keys["vectors"], keys["owner"]
         self.embedder = embedder
         self.store = _vectorstore(settings, build_dir, self.manifest["collection"], embedder)
         self.bm25 = bm25s.BM25()
-        self.bm25.index([stem_tokens(p.embedding_input()) or ["_"] for p in self.passages], show_progress=False)
+        self.bm25.index([stem_tokens(p.embedding_input() + " " + " ".join(p.questions)) or ["_"]
+                         for p in self.passages], show_progress=False)
 
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None) -> "Index":
@@ -218,6 +227,13 @@ class Index:
         if not tokens or not self.passages:
             return np.zeros(len(self.passages), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
+
+    def question_scores(self, query_vec: np.ndarray) -> np.ndarray:
+        """Per passage, the best similarity between the query and the questions it answers (-1: none)."""
+        out = np.full(len(self.passages), -1.0, dtype=np.float32)
+        if len(self.key_owner):
+            np.maximum.at(out, self.key_owner, self.key_vecs @ query_vec)
+        return out
 
     def sentence_vectors(self, position: int) -> np.ndarray:
         return self.sentence_vecs[self.offsets[position]:self.offsets[position + 1]]

@@ -5,6 +5,7 @@ Only `approved` texts whose `review_by` date has not passed are returned for ind
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .passages import unknown_question_keys
 from .records import Problem, Source, Text
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -229,6 +231,30 @@ def parse_text(path: Path, *, topics: list[str] | None = None) -> tuple[Text | N
     ), problems
 
 
+def load_search_questions(knowledge_dir: Path, text_id: str) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """knowledge/questions/<id>.yaml: {section slug: [questions]}. Problems are warnings: the text
+    itself is fine without them, retrieval is just weaker."""
+    path = knowledge_dir / "questions" / f"{text_id}.yaml"
+    if not path.is_file():
+        return {}, []
+    name = f"questions/{path.name}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        return {}, [Problem(name, f"kan inte läsas: {e}", (mark.line + 1) if mark else None, None, "warning")]
+    if not isinstance(data, dict):
+        return {}, [Problem(name, "ska vara avsnitt: [frågor]", 1, None, "warning")]
+    out: dict[str, tuple[str, ...]] = {}
+    problems = []
+    for slug, questions in data.items():
+        if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
+            problems.append(Problem(name, "ska vara en lista med frågor", None, str(slug), "warning"))
+            continue
+        out[str(slug)] = tuple(q.strip() for q in questions if q.strip())
+    return out, problems
+
+
 def load_knowledge(knowledge_dir: Path, *, today: dt.date | None = None) -> LoadReport:
     """Load every knowledge/*.md file. Invalid files are reported and skipped; the rest load."""
     today = today or dt.date.today()
@@ -251,6 +277,13 @@ def load_knowledge(knowledge_dir: Path, *, today: dt.date | None = None) -> Load
                                            id_line, "id"))
             continue
         seen[text.id] = path.name
+        questions, q_problems = load_search_questions(knowledge_dir, text.id)
+        report.problems.extend(q_problems)
+        if questions:
+            text = dataclasses.replace(text, search_questions=questions)
+            for slug in unknown_question_keys(text):
+                report.problems.append(Problem(f"questions/{text.id}.yaml", "inget avsnitt i texten har den "
+                                               "rubriken; frågorna används inte", None, slug, "warning"))
         if text.status != "approved":
             report.not_indexed.append((path.name, f"status {text.status}"))
         elif text.review_by is not None and text.review_by < today:

@@ -60,9 +60,16 @@ def split_text(text: Text) -> list[Passage]:
                 id=f"{text.id}#{pid}", text_id=text.id, title=text.title, section=heading,
                 heading_path=(text.title, heading), text=chunk, version=text.version,
                 review_by=text.review_by.isoformat() if text.review_by else "", topics=text.topics,
+                questions=text.search_questions.get(slug, ()),
             ))
     return passages
 
 
 def split_corpus(texts: list[Text]) -> list[Passage]:
     return [p for t in texts for p in split_text(t)]
+
+
+def unknown_question_keys(text: Text) -> list[str]:
+    """Section slugs in knowledge/questions/<id>.yaml that match no section of the text."""
+    slugs = {p.id.split("#", 1)[1] for p in split_text(text)}
+    return sorted(k for k in text.search_questions if k not in slugs)

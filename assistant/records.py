@@ -37,6 +37,8 @@ class Text:
     body: str
     body_line: int  # line number in the file where the body starts
     path: str
+    # Search aids from knowledge/questions/<id>.yaml: section slug -> questions it answers (never shown).
+    search_questions: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Passage:
     version: int
     review_by: str
     topics: tuple[str, ...]
+    questions: tuple[str, ...] = ()  # search aids: questions this passage answers
 
     def embedding_input(self) -> str:
         return f"{self.title}. {self.section}. {self.text}"
@@ -77,9 +80,10 @@ class Problem:
 class Hit:
     passage: Passage
     score: float  # fused score
-    dense: float | None = None  # cosine similarity, if retrieved densely
-    dense_rank: int | None = None
+    dense: float | None = None  # cosine similarity query/passage, if retrieved densely
+    dense_rank: int | None = None  # rank by passage + best search-question similarity
     bm25_rank: int | None = None
+    question_sim: float | None = None  # best similarity to the passage's search questions
 
 
 @dataclass(frozen=True)
