@@ -117,34 +117,62 @@ def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
 
 
 def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
-    """Features of answer vs no_answer dev questions, and the accuracy of candidate thresholds."""
-    from .answer import word_overlap
-    from .swedish import stem_tokens
+    """The no_answer thresholds of answer.is_covered that keep at least 97 % of answerable dev questions
+    answered while refusing as many uncovered ones as possible (best first)."""
+    import numpy as np
 
     rows = []
     for q in questions:
         if q.kind not in ("answer", "no_answer"):
             continue
         r = assistant.retriever.search(q.question)
-        top = r.hits[0] if r.hits else None
-        dense = top.dense if top and top.dense is not None else r.top_dense
-        overlap = word_overlap(r.tokens, set(stem_tokens(top.passage.embedding_input()))) if top else 0.0
-        rows.append((q.kind == "answer", dense, overlap))
+        sims = [h.question_sim for h in r.hits[:3] if h.question_sim is not None]
+        rows.append((q.kind == "answer", max(sims) if sims else r.top_dense, len(r.unknown)))
+    positives = sum(g for g, _, _ in rows) or 1
+    negatives = (len(rows) - positives) or 1
     results = []
-    for d_hi in [x / 1000 for x in range(780, 900, 5)]:
-        for d_lo in [x / 1000 for x in range(740, 900, 10)]:
-            if d_lo > d_hi:
-                continue
-            for ov in (0.34, 0.4, 0.5, 0.6, 0.67, 0.75):
-                pred = [(d >= d_hi) or (d >= d_lo and o >= ov) for _, d, o in rows]
-                tp = sum(p and g for p, (g, _, _) in zip(pred, rows))
-                tn = sum((not p) and (not g) for p, (g, _, _) in zip(pred, rows))
-                pos = sum(g for g, _, _ in rows)
-                results.append({"min_dense": d_hi, "min_dense_with_words": d_lo, "min_overlap": ov,
-                                "accuracy": (tp + tn) / len(rows), "answer_recall": tp / pos if pos else 0,
-                                "no_answer_recall": tn / (len(rows) - pos) if len(rows) > pos else 0})
-    results.sort(key=lambda r: (-(r["answer_recall"] >= 0.95), -r["accuracy"]))
-    return results[:10]
+    for floor in np.arange(0.80, 0.90, 0.005):
+        for strict in np.arange(floor, 0.96, 0.005):
+            for words in (1, 2, 3):
+                pred = [e >= floor and not (u >= words and e < strict) for _, e, u in rows]
+                results.append({
+                    "floor": round(float(floor), 3), "strict": round(float(strict), 3), "unknown_words": words,
+                    "answer_recall": sum(p and g for p, (g, _, _) in zip(pred, rows)) / positives,
+                    "no_answer_recall": sum(not p and not g for p, (g, _, _) in zip(pred, rows)) / negatives})
+    results = [r for r in results if r["answer_recall"] >= 0.97]
+    results.sort(key=lambda r: (-r["no_answer_recall"], -r["answer_recall"], r["strict"]))
+    return results[:5]
+
+
+def calibrate_safety(assistant, questions: list[Question], fp_cost: float = 3.0) -> dict[str, dict]:
+    """Per kind, the (floor, margin) for the similarity step that best trades caught questions of that
+    kind against answerable questions wrongly flagged (each false flag costs `fp_cost` catches).
+    Only questions the rules leave undecided count: the rules run first."""
+    import numpy as np
+
+    from .safety import ORDER
+
+    rows = []
+    for q in questions:
+        if assistant.safety.triage_rules(q.question).kind is not None:
+            continue
+        vec = assistant.embedder.embed_query_np(assistant.retriever.expand(q.question))
+        rows.append((q.kind, assistant.safety.similarities(vec), assistant.safety.is_general(q.question)))
+    out = {}
+    for kind in ORDER:
+        pos = [s for k, s, g in rows if k == kind and not (g and kind in ("emergency", "urgent"))]
+        neg = [s for k, s, g in rows if k in ("answer", "no_answer") and not (g and kind in ("emergency", "urgent"))]
+        best = None
+        for floor in np.arange(0.85, 0.97, 0.005):
+            for margin in np.arange(-0.02, 0.06, 0.005):
+                tp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in pos)
+                fp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in neg)
+                score = (tp - fp_cost * fp, -floor)
+                if best is None or score > best[0]:
+                    best = (score, round(float(floor), 3), round(float(margin), 3), tp, fp)
+        out[kind] = {"floor": best[1], "margin": best[2], "caught": int(best[3]), "of": len(pos),
+                     "false_flags": int(best[4]), "of_answerable": len(neg)}
+    return out
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -193,6 +221,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             for q, gold, got in s.errors[:60]:
                 print(f"  [{gold} -> {got}] {q}")
     else:
+        print("no_answer (bästa först):")
         for r in calibrate(assistant, questions):
             print(json.dumps(r))
+        print("\nsafety, likhetssteget (efter reglerna):")
+        for kind, r in calibrate_safety(assistant, questions).items():
+            print(kind, json.dumps(r))
     return 0

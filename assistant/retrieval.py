@@ -15,7 +15,7 @@ import numpy as np
 from .index import Index
 from .lexicon import EMPTY, Lexicon
 from .records import Hit
-from .swedish import stem_tokens
+from .swedish import ENGLISH_STOPWORDS, stem_tokens
 
 RRF_K = 60
 CANDIDATES = 30  # per ranking
@@ -30,6 +30,7 @@ class Retrieval:
     tokens: list[str]  # stemmed query tokens
     top_dense: float  # best cosine similarity (0 if none)
     top_bm25: float  # best BM25 score
+    unknown: tuple[str, ...] = ()  # content words of the question that occur nowhere in the corpus
 
 
 class Retriever:
@@ -39,6 +40,13 @@ class Retriever:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.index, self.lexicon, self.mode = index, lexicon, mode
         self.dense_weight, self.bm25_weight = dense_weight, bm25_weight
+        vocabulary = {t for p in index.passages for t in stem_tokens(p.embedding_input() + " " + " ".join(p.questions))}
+        self.vocabulary = frozenset(vocabulary | set(stem_tokens(" ".join(lexicon.terms))))
+
+    def unknown_words(self, question: str) -> tuple[str, ...]:
+        """Content words (stems of 5+ letters) the corpus never uses: a sign of a question it does not cover."""
+        return tuple(t for t in stem_tokens(question) if len(t) >= 5 and not t.isdigit()
+                     and t not in self.vocabulary and t not in ENGLISH_STOPWORDS)
 
     def expand(self, question: str) -> str:
         extra = self.lexicon.expand(question)
@@ -81,4 +89,5 @@ class Retriever:
             hits=hits, query=query, query_vec=query_vec, tokens=tokens,
             top_dense=max(dense_score.values()) if dense_score else 0.0,
             top_bm25=float(lexical.max()) if lexical.size else 0.0,
+            unknown=self.unknown_words(question),
         )

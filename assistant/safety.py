@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from .records import Triage
-from .swedish import fold, stopwords, words
+from .swedish import ENGLISH_STOPWORDS, fold, stopwords, words
 
 DATA_DIR = Path(__file__).parent / "data" / "safety"
 ORDER = ("emergency", "urgent", "personal", "out_of_scope")
@@ -28,15 +28,12 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # Embedding thresholds, calibrated on eval/questions/dev.jsonl with `kunskapsstod eval safety`:
 # (minimum similarity to the kind's examples, minimum margin over the answerable examples).
 SIMILARITY = {
-    "emergency": (0.93, 0.03),
-    "urgent": (0.92, 0.02),
-    "personal": (0.92, 0.015),
-    "out_of_scope": (0.90, 0.02),
+    "emergency": (0.915, 0.01),
+    "urgent": (0.85, 0.04),
+    "personal": (0.95, -0.02),
+    "out_of_scope": (0.85, 0.025),
 }
 
-_ENGLISH = frozenset(
-    "the a an and or is are am was i you my me we it to of in on for with what how can do does should "
-    "when why which who have has take taking not no yes if this that be will would could about".split())
 
 
 def _fold(text: str) -> str:
@@ -124,7 +121,7 @@ class Safety:
         ws = [fold(w) for w in words(question) if not w.isdigit()]
         if len(ws) < 4:
             return False
-        known = {fold(w) for w in stopwords()} | _ENGLISH | self.vocabulary
+        known = {fold(w) for w in stopwords()} | ENGLISH_STOPWORDS | self.vocabulary
         return sum(w in known for w in ws) / len(ws) < 0.25
 
     # -- similarity ----------------------------------------------------------------------------

@@ -55,6 +55,12 @@ def stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_SWEDISH)
 
 
+ENGLISH_STOPWORDS = frozenset(
+    "the a an and or is are am was i you my me we it to of in on for with what how can do does should "
+    "when why which who have has take taking not no yes if this that be will would could about actually "
+    "anything something there their they them get got any some just really".split())
+
+
 def fold(word: str) -> str:
     """Fold å/ä/ö to a/o so that 'lakemedel' (typed without å/ä/ö) meets 'läkemedel'."""
     return word.translate(_ASCII_FOLD)

@@ -56,12 +56,13 @@ def test_every_quoted_sentence_is_verbatim_from_its_cited_passage(fixture_assist
     assert "*Läs mer:* Metotrexat" in answer.answer
 
 
-def test_uncovered_question_gets_no_answer_without_citations(fixture_assistant):
-    for q in ("vad kostar en ny cykel i affären", "hur lång är Eiffeltornet"):
-        answer = fixture_assistant.ask(q)
-        assert answer.kind == "no_answer", (q, answer.answer)
-        assert answer.citations == [] and not MARKER.search(answer.answer)
-        assert "1177" in answer.answer
+@pytest.mark.parametrize("question", [
+    "hur trappar man upp allopurinol mot gikt", "hur lång är Eiffeltornet", "vilka telefontider har Sahlgrenska"])
+def test_uncovered_question_gets_no_answer_without_citations(fixture_assistant, question):
+    answer = fixture_assistant.ask(question)
+    assert answer.kind == "no_answer", answer.answer
+    assert answer.citations == [] and not MARKER.search(answer.answer)
+    assert "1177" in answer.answer and "inte svara" in answer.answer
 
 
 def test_lexicon_maps_patient_words_to_text_words():
