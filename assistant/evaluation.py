@@ -156,7 +156,7 @@ def calibrate_safety(assistant, questions: list[Question], fp_cost: float = 3.0)
     for q in questions:
         if assistant.safety.triage_rules(q.question).kind is not None:
             continue
-        vec = assistant.embedder.embed_query_np(assistant.retriever.expand(q.question))
+        vec = assistant.embedder.embed_query_np(q.question)
         rows.append((q.kind, assistant.safety.similarities(vec), assistant.safety.is_general(q.question)))
     out = {}
     for kind in ORDER:

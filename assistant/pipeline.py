@@ -75,7 +75,7 @@ class Assistant:
             return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)
 
         search_text = self._with_context(question, history)
-        query_vec = self.embedder.embed_query_np(self.retriever.expand(search_text))
+        query_vec = self.embedder.embed_query_np(search_text)
         clock.lap("embed")
         if triage.kind is None:
             triage = self.safety.triage(question, query_vec)

@@ -14,6 +14,7 @@ PLACEHOLDERS = {
 }
 
 _PNR = re.compile(r"(?<![\d-])(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:[0-2]\d|3[01]|[6-8]\d|9[01])[-+ ]?\d{4}(?![\d-])")
+_MOBILE = re.compile(r"(?<![\d-])07\d[-\s]?\d{3}[-\s]?\d{2}[-\s]?\d{2}(?![\d-])")  # before personnummer
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Swedish numbers: 07x-xxx xx xx, 08-123 45 67, 013-12 34 56, +46 70 123 45 67, 0046…; 7–10 digits after
 # the leading 0 / country code, with spaces or hyphens between groups.
@@ -33,6 +34,7 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = _EMAIL.sub(PLACEHOLDERS["email"], text)
+    text = _MOBILE.sub(PLACEHOLDERS["phone"], text)
     text = _PNR.sub(PLACEHOLDERS["personnummer"], text)
     text = _PHONE.sub(PLACEHOLDERS["phone"], text)
     text = _ADDRESS.sub(PLACEHOLDERS["address"], text)

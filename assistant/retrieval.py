@@ -54,8 +54,8 @@ class Retriever:
 
     def search(self, question: str, k: int = 5, query_vec: np.ndarray | None = None) -> Retrieval:
         query = self.expand(question)
-        if query_vec is None:
-            query_vec = self.index.embedder.embed_query_np(query)
+        if query_vec is None:  # the dense side reads the question as typed; BM25 gets the lexicon words
+            query_vec = self.index.embedder.embed_query_np(question)
         tokens = stem_tokens(query)
         fused: dict[int, float] = {}
         dense_score: dict[int, float] = {}
