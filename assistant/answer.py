@@ -78,42 +78,61 @@ def _chosen_hits(hits: list[Hit]) -> list[Hit]:
     return chosen
 
 
+CONNECTIVES = ("därför", "då ", "det ", "den ", "detta", "dessa", "de ", "sådana", "men ", "också", "så ",
+               "dessutom", "annars", "sedan", "hon ", "han ", "där ", "i stället")
+
+
+def _leans_on_previous(sentence: str) -> bool:
+    """A sentence like 'Därför …' or 'Det …' needs the one before it to make sense when quoted."""
+    low = _clean(sentence).lower() + " "
+    return low.startswith(CONNECTIVES) or " därför " in low[:25]
+
+
 def compose(retrieval: Retrieval, index: Index) -> Composed:
-    """Pick 2–5 sentences from the best passages, quoted verbatim with markers; then a 'Läs mer' line."""
+    """Quote 2–5 sentences verbatim, each with its marker, grouped per passage; then a 'Läs mer' line.
+
+    The best passage leads with its first sentence (sections are written to answer their heading
+    straight away) and its best other sentences; a close runner-up passage adds its best sentences.
+    Questions are never quoted, and a sentence that leans on the one before it brings that one along."""
     hits = _chosen_hits(retrieval.hits)
-    q_tokens = set(retrieval.tokens)
-    scored: list[tuple[float, int, int]] = []  # (score, hit number, sentence number)
+    q_tokens = list(set(retrieval.tokens))
+    picked: dict[int, set[int]] = {}
+    budget = MAX_SENTENCES
+    top_score = None
     for h_i, hit in enumerate(hits):
         pos = index.position[hit.passage.id]
         sentences = index.sentences[pos]
-        sims = index.sentence_vectors(pos) @ retrieval.query_vec if sentences else np.zeros(0)
-        for s_i, sentence in enumerate(sentences):
-            if len(_clean(sentence)) < 3:
-                continue
-            overlap = word_overlap(list(q_tokens), set(stem_tokens(sentence))) if q_tokens else 0.0
-            rank_bonus = 0.01 * (len(hits) - h_i)  # ties go to the better passage
-            scored.append((float(sims[s_i]) + OVERLAP_WEIGHT * overlap + rank_bonus, h_i, s_i))
-    scored.sort(reverse=True)
-    picked: list[tuple[int, int]] = []
-    per_hit: dict[int, int] = {}
-    top = scored[0][0] if scored else 0.0
-    for score, h_i, s_i in scored:
-        if len(picked) >= MAX_SENTENCES:
-            break
-        if len(picked) >= MIN_SENTENCES and score < top - SENTENCE_MARGIN:
-            break
-        if per_hit.get(h_i, 0) >= MAX_PER_PASSAGE:
+        usable = [i for i, snt in enumerate(sentences) if len(_clean(snt)) >= 3 and not snt.rstrip().endswith("?")]
+        if not usable or budget <= 0:
             continue
-        picked.append((h_i, s_i))
-        per_hit[h_i] = per_hit.get(h_i, 0) + 1
-    # Number the passages in the order they appear, then quote each group in text order.
-    order = sorted({h for h, _ in picked}, key=lambda h: min(s for hh, s in picked if hh == h) + 1000 * h)
+        sims = index.sentence_vectors(pos) @ retrieval.query_vec
+        scores = {i: float(sims[i]) + OVERLAP_WEIGHT * word_overlap(q_tokens, set(stem_tokens(sentences[i])))
+                  for i in usable}
+        ranked = sorted(usable, key=lambda i: -scores[i])
+        if top_score is None:
+            top_score = scores[ranked[0]]
+        chosen: set[int] = set()
+        limit = MAX_PER_PASSAGE if h_i == 0 else 2
+        if h_i == 0:
+            chosen.add(usable[0])  # the lead sentence
+        elif scores[ranked[0]] < top_score - SENTENCE_MARGIN:
+            continue
+        for i in ranked:
+            if len(chosen) >= min(limit, budget):
+                break
+            if scores[i] >= top_score - SENTENCE_MARGIN or len(chosen) < (MIN_SENTENCES if h_i == 0 else 1):
+                chosen.add(i)
+        for i in sorted(chosen):
+            if _leans_on_previous(sentences[i]) and i - 1 >= 0 and i - 1 not in chosen \
+                    and not sentences[i - 1].rstrip().endswith("?") and len(chosen) < budget:
+                chosen.add(i - 1)
+        picked[h_i] = chosen
+        budget -= len(chosen)
     groups, citations = [], []
-    for n, h_i in enumerate(order, start=1):
+    for n, h_i in enumerate(sorted(picked), start=1):
         hit = hits[h_i]
         pos = index.position[hit.passage.id]
-        chosen = sorted(s for hh, s in picked if hh == h_i)
-        groups.append(" ".join(f"{_clean(index.sentences[pos][s])} [{n}]" for s in chosen))
+        groups.append(" ".join(f"{_clean(index.sentences[pos][i])} [{n}]" for i in sorted(picked[h_i])))
         citations.append(citation(n, hit.passage))
     titles: dict[str, list[int]] = {}
     for c in citations:
