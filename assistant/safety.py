@@ -28,9 +28,9 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # Embedding thresholds, calibrated on eval/questions/dev.jsonl with `kunskapsstod eval safety`:
 # (minimum similarity to the kind's examples, minimum margin over the answerable examples).
 SIMILARITY = {
-    "emergency": (0.915, 0.01),
+    "emergency": (0.85, 0.03),
     "urgent": (0.85, 0.04),
-    "personal": (0.95, -0.02),
+    "personal": (0.95, 0.03),  # calibration found no safe setting; kept strict, the rules do this kind
     "out_of_scope": (0.85, 0.025),
 }
 
