@@ -26,7 +26,7 @@ PASSAGE_MARGIN = 0.035  # further passages must be this close to the best one in
 # the evidence is the best similarity between the question and the search questions of the top three
 # passages (or, for a corpus without search questions, the best passage similarity). Too little evidence,
 # or middling evidence for a question with two or more words the corpus never uses, means no_answer.
-MIN_QUESTION_SIM, STRICT_QUESTION_SIM = 0.82, 0.905
+MIN_QUESTION_SIM, STRICT_QUESTION_SIM = 0.82, 0.915
 MIN_DENSE, STRICT_DENSE = 0.80, 0.86
 UNKNOWN_WORDS = 2
 
