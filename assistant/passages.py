@@ -9,7 +9,7 @@ from .records import Passage, Text
 from .swedish import slugify, split_sentences, words
 
 MAX_WORDS = 180  # a section longer than this is split at sentence boundaries
-MIN_INTRO_WORDS = 15  # shorter intros (before the first ##) are not worth citing alone
+MIN_INTRO_WORDS = 40  # shorter intros (before the first ##) are not citable on their own
 
 _H2 = re.compile(r"^##\s+(.+?)\s*#*\s*$", re.M)
 _H1 = re.compile(r"^#\s+.*$", re.M)

@@ -22,6 +22,16 @@ def free_port() -> int:
 
 
 @contextmanager
+def fixture_server(tmp_path_factory, embedding_cache, name: str):
+    """The chat server over the fixture corpus, in a fresh data dir sharing the session's embedding cache.
+    Yields (base url, data dir)."""
+    data_dir = tmp_path_factory.mktemp(name)
+    (data_dir / "cache").symlink_to(embedding_cache, target_is_directory=True)
+    with running_server(data_dir) as url:
+        yield url, data_dir
+
+
+@contextmanager
 def running_server(data_dir: Path, knowledge_dir: Path = FIXTURE_KNOWLEDGE, **env: str):
     port = free_port()
     log = open(data_dir / "server.log", "w")

@@ -10,15 +10,13 @@ import pytest
 
 from assistant.store import Store
 
-from .server import running_server
+from .server import fixture_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, embedding_cache):
-    data_dir = tmp_path_factory.mktemp("api-server")
-    (data_dir / "cache").symlink_to(embedding_cache, target_is_directory=True)
-    with running_server(data_dir) as url:
-        yield url, data_dir
+    with fixture_server(tmp_path_factory, embedding_cache, "api-server") as running:
+        yield running
 
 
 def test_health_reports_the_index(server):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PROJECT_ROOT
-from .server import running_server
+from .server import fixture_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -24,10 +24,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 
 @pytest.fixture(scope="module")
 def chat(tmp_path_factory, embedding_cache):
-    data_dir = tmp_path_factory.mktemp("chat-server")
-    (data_dir / "cache").symlink_to(embedding_cache, target_is_directory=True)
-    with running_server(data_dir) as url:
-        yield url, data_dir
+    with fixture_server(tmp_path_factory, embedding_cache, "chat-server") as running:
+        yield running
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_long_section_is_split_at_sentence_boundaries():
 def test_short_intro_is_not_a_passage_but_a_long_one_is():
     short = split_text(make_text("# T\nKort intro.\n\n## A\nText."))
     assert [p.id for p in short] == ["t#a"]
-    long_intro = "# T\n" + "Det här är en lång inledning om sjukdomen och hur den påverkar dig. " * 2 + "\n## A\nText."
+    long_intro = "# T\n" + "Det här är en lång inledning om sjukdomen och hur den påverkar dig. " * 4 + "\n## A\nText."
     assert [p.id for p in split_text(make_text(long_intro))] == ["t#inledning", "t#a"]
 
 
