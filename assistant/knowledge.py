@@ -24,7 +24,10 @@ TOPIC_LINE_RE = re.compile(r"^\s*[-*]\s+`([^`]+)`")
 LIX_WARN = 50
 
 
-class _Loader(yaml.SafeLoader):
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: index rebuilds parse every file
+
+
+class _Loader(_SAFE):  # type: ignore[valid-type, misc]
     """Safe YAML without implicit timestamps: dates stay strings and are validated here, by field."""
 
 
@@ -239,7 +242,7 @@ def load_search_questions(knowledge_dir: Path, text_id: str) -> tuple[dict[str, 
         return {}, []
     name = f"questions/{path.name}"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         mark = getattr(e, "problem_mark", None)
         return {}, [Problem(name, f"kan inte läsas: {e}", (mark.line + 1) if mark else None, None, "warning")]

@@ -1,0 +1,57 @@
+"""Scaled-out mode: the index in a `chroma run` server instead of the embedded store."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.index import build_index
+from assistant.pipeline import Assistant
+
+from .server import free_port
+
+CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory):
+    if not Path(CHROMA).exists():
+        pytest.skip("the chroma command is not installed")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("chroma run did not start")
+        time.sleep(0.3)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_index_and_answer_through_a_chroma_server(make_settings, knowledge_copy, chroma_server):
+    settings = make_settings(knowledge_copy, chroma_host="127.0.0.1", chroma_port=chroma_server)
+    first = build_index(settings)
+    answer = Assistant(settings).ask("får jag dricka vin när jag tar mtx")
+    assert answer.kind == "answer" and answer.citations[0].text_id == "metotrexat"
+    # A rebuild swaps collections on the server and removes the ones no build uses any more.
+    build_index(settings)
+    build_index(settings)
+    import chromadb
+
+    names = {c.name for c in chromadb.HttpClient(host="127.0.0.1", port=chroma_server).list_collections()}
+    assert len(names) == 2 and f"kunskapsstod-{first.build_id}"[:63] not in names
