@@ -146,12 +146,16 @@ def display_text(answer: Answer) -> str:
     return text
 
 
+def citation_sources(answer: Answer) -> list[tuple[str, str]]:
+    """(element name, Markdown content) per citation: the name matches the chip text in the answer."""
+    return [(f"Källa {c.n}",
+             f"### {c.title}\n**{c.section}**\n\n{c.text}\n\n---\n"
+             f"*Text-id: {c.text_id} · version {c.version} · granskas senast {c.review_by}*")
+            for c in answer.citations]
+
+
 def citation_elements(answer: Answer) -> list[cl.Text]:
-    return [cl.Text(
-        name=f"Källa {c.n}", display="side",
-        content=(f"### {c.title}\n**{c.section}**\n\n{c.text}\n\n---\n"
-                 f"*Text-id: {c.text_id} · version {c.version} · granskas senast {c.review_by}*"),
-    ) for c in answer.citations]
+    return [cl.Text(name=name, content=content, display="side") for name, content in citation_sources(answer)]
 
 
 def visit_actions(question: str) -> list[cl.Action]:

@@ -115,3 +115,25 @@ def test_user_text_is_not_rendered_as_html_or_links(page):
     expect(page.get_by_text("[klicka](http://example.org)", exact=False).first).to_be_visible()
     assert page.locator("a[href='http://example.org']").count() == 0
     assert page.locator("img[src='x']").count() == 0
+
+
+def test_two_tabs_at_once_never_mix_answers(chat):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        pages = []
+        for _ in range(2):
+            page = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+            page.set_default_timeout(30_000)
+            page.goto(chat[0] + "/")
+            page.get_by_text("Metotrexat och alkohol").first.wait_for()
+            pages.append(page)
+        send(pages[0], "vilka vaccin behöver jag")
+        send(pages[1], "kan jag träna under ett skov")
+        expect(pages[0].locator(".step").filter(has_text="influensa").last).to_be_visible()
+        expect(pages[1].locator(".step").filter(has_text="skov").last).to_be_visible()
+        assert "influensa" not in pages[1].locator("body").inner_text()
+        assert "Under ett skov är lederna" not in pages[0].locator("body").inner_text()
+        pages[1].screenshot(path=str(ARTIFACTS / "06-tva-flikar.png"))
+        browser.close()
