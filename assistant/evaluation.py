@@ -163,7 +163,7 @@ def calibrate_safety(assistant, questions: list[Question], fp_cost: float = 3.0)
         pos = [s for k, s, g in rows if k == kind and not (g and kind in ("emergency", "urgent"))]
         neg = [s for k, s, g in rows if k in ("answer", "no_answer") and not (g and kind in ("emergency", "urgent"))]
         best = None
-        for floor in np.arange(0.85, 0.97, 0.005):
+        for floor in np.arange(0.80, 0.97, 0.005):
             for margin in np.arange(0.005, 0.06, 0.005):  # never flag what is closer to answerable examples
                 tp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in pos)
                 fp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in neg)

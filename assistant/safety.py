@@ -53,7 +53,7 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
 
     def compile_(src: str, where: str) -> re.Pattern[str]:
         try:
-            return re.compile(_fold(src), re.I)
+            return re.compile(fold(src), re.I)  # fold å/ä/ö only: lowercasing would turn \W into \w
         except re.error as e:
             raise ValueError(f"{path.name}: ogiltigt mönster i {where}: {e}") from e
 
