@@ -21,6 +21,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, proc: subprocess.Popen, seconds: float) -> bool:
+    """Poll `url` until it answers 200; False if the process died or time ran out."""
+    deadline = time.time() + seconds
+    while proc.poll() is None and time.time() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
 @contextmanager
 def fixture_server(tmp_path_factory, embedding_cache, name: str):
     """The chat server over the fixture corpus, in a fresh data dir sharing the session's embedding cache.
@@ -42,16 +55,8 @@ def running_server(data_dir: Path, knowledge_dir: Path = FIXTURE_KNOWLEDGE, **en
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("servern startade inte:\n" + (data_dir / "server.log").read_text())
-            time.sleep(0.3)
+        if not wait_until_up(f"{url}/api/health", proc, 120):
+            raise RuntimeError("servern startade inte:\n" + (data_dir / "server.log").read_text())
         yield url
     finally:
         proc.terminate()

@@ -5,16 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from assistant.index import build_index
 from assistant.pipeline import Assistant
 
-from .server import free_port
+from .server import free_port, wait_until_up
 
 CHROMA = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
 
@@ -27,17 +25,9 @@ def chroma_server(tmp_path_factory):
     path = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen([CHROMA, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("chroma run did not start")
-        time.sleep(0.3)
+    if not wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60):
+        proc.kill()
+        pytest.fail("chroma run did not start")
     yield port
     proc.terminate()
     proc.wait(timeout=20)
