@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from .index import Index
 from .records import Citation, Hit
 from .retrieval import Retrieval

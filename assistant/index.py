@@ -200,8 +200,9 @@ class Index:
         self.embedder = embedder
         self.store = _vectorstore(settings, build_dir, self.manifest["collection"], embedder)
         self.bm25 = bm25s.BM25()
-        self.bm25.index([stem_tokens(p.embedding_input() + " " + " ".join(p.questions)) or ["_"]
-                         for p in self.passages], show_progress=False)
+        tokens = [stem_tokens(p.embedding_input() + " " + " ".join(p.questions)) for p in self.passages]
+        self.bm25.index([t or ["_"] for t in tokens], show_progress=False)
+        self.vocabulary = frozenset(t for ts in tokens for t in ts)  # every stem the corpus uses
 
     @classmethod
     def open(cls, settings: Settings, embedder: VectorEmbeddings | None = None) -> "Index":

@@ -78,7 +78,7 @@ class Assistant:
         query_vec = self.embedder.embed_query_np(search_text)
         clock.lap("embed")
         if triage.kind is None:
-            triage = self.safety.triage(question, query_vec)
+            triage = self.safety.triage_by_similarity(question, query_vec)  # rules already ran
             clock.lap("safety")
             if triage.kind in ("emergency", "out_of_scope"):
                 return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)

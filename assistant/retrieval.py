@@ -40,8 +40,7 @@ class Retriever:
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.index, self.lexicon, self.mode = index, lexicon, mode
         self.dense_weight, self.bm25_weight = dense_weight, bm25_weight
-        vocabulary = {t for p in index.passages for t in stem_tokens(p.embedding_input() + " " + " ".join(p.questions))}
-        self.vocabulary = frozenset(vocabulary | set(stem_tokens(" ".join(lexicon.terms))))
+        self.vocabulary = index.vocabulary | frozenset(stem_tokens(" ".join(lexicon.terms)))
 
     def unknown_words(self, question: str) -> tuple[str, ...]:
         """Content words (stems of 5+ letters) the corpus never uses: a sign of a question it does not cover."""

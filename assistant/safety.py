@@ -84,15 +84,14 @@ class Safety:
         self.rules = rules or load_rules()
         self.examples = examples if examples is not None else load_examples()
         self.embedder = embedder
-        self.vocabulary = vocabulary  # folded words of the corpus, for telling languages apart
+        # Words that mark Swedish or English (or the corpus), for telling languages apart.
+        self._known_words = frozenset(fold(w) for w in stopwords()) | ENGLISH_STOPWORDS | vocabulary
 
     @cached_property
     def _example_vectors(self) -> dict[str, np.ndarray]:
         if self.embedder is None:
             return {}
-        embed = getattr(self.embedder, "embed_queries_np", None)
-        return {k: (embed(v) if embed else np.stack([self.embedder.embed_query_np(x) for x in v]))
-                for k, v in self.examples.items() if v}
+        return {k: self.embedder.embed_queries_np(v) for k, v in self.examples.items() if v}
 
     def warm(self) -> None:
         """Embed the example sets now (cached on disk) rather than on the first question."""
@@ -121,8 +120,7 @@ class Safety:
         ws = [fold(w) for w in words(question) if not w.isdigit()]
         if len(ws) < 4:
             return False
-        known = {fold(w) for w in stopwords()} | ENGLISH_STOPWORDS | self.vocabulary
-        return sum(w in known for w in ws) / len(ws) < 0.25
+        return sum(w in self._known_words for w in ws) / len(ws) < 0.25
 
     # -- similarity ----------------------------------------------------------------------------
     def similarities(self, query_vec: np.ndarray | None) -> dict[str, float]:
@@ -147,8 +145,10 @@ class Safety:
     def triage(self, question: str, query_vec: np.ndarray | None = None) -> Triage:
         """Rules first; then, given the question's vector, similarity to the example sets."""
         by_rules = self.triage_rules(question)
-        if by_rules.kind is not None:
-            return by_rules
+        return by_rules if by_rules.kind is not None else self.triage_by_similarity(question, query_vec)
+
+    def triage_by_similarity(self, question: str, query_vec: np.ndarray | None) -> Triage:
+        """The similarity step alone, for a question the rules left undecided."""
         general = self.is_general(question)
         sims = self.similarities(query_vec)
         answer_sim = sims.get("answer", 0.0)
