@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("retrieval", "hit@k och MRR"), ("safety", "triage: recall, precision, matris"),
                            ("calibrate", "föreslå tröskel för no_answer")):
         ep = esub.add_parser(name, help=helptext)
-        ep.add_argument("--split", default="dev", choices=["dev", "test", "all"])
+        ep.add_argument("--split", default="dev", choices=["dev", "test", "holdout", "all"])
         ep.add_argument("--json", action="store_true")
         if name == "retrieval":
             ep.add_argument("--modes", default="hybrid", help="t.ex. dense,bm25,hybrid")

@@ -144,35 +144,40 @@ def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
     return results[:5]
 
 
-def calibrate_safety(assistant, questions: list[Question], fp_cost: float = 3.0) -> dict[str, dict]:
-    """Per kind, the (floor, margin) for the similarity step that best trades caught questions of that
-    kind against answerable questions wrongly flagged (each false flag costs `fp_cost` catches).
-    Only questions the rules leave undecided count: the rules run first."""
-    import numpy as np
+def calibrate_safety(assistant, questions: list[Question], max_refused: float = 0.03) -> list[dict]:
+    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, with
+    emergencies counting three times, while refusing at most `max_refused` of answerable ones. The
+    rules run first, so their catches and refusals are counted as fixed. Best first."""
+    import itertools
 
     from .safety import ORDER
 
     rows = []
     for q in questions:
-        if assistant.safety.triage_rules(q.question).kind is not None:
+        gold = "answer" if q.kind == "no_answer" else q.kind
+        by_rules = assistant.safety.triage_rules(q.question).kind
+        probs = {} if by_rules else assistant.safety.probabilities(
+            q.question, assistant.embedder.embed_query_np(q.question))
+        rows.append((gold, by_rules, probs, assistant.safety.is_general(q.question)))
+    grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
+    totals = Counter(g for g, *_ in rows)
+    results = []
+    for values in itertools.product(grid, repeat=len(ORDER)):
+        thr = dict(zip(ORDER, values))
+        hits: Counter = Counter()
+        for gold, by_rules, probs, general in rows:
+            got = by_rules or next((k for k in ORDER if probs.get(k, 0.0) >= thr[k]
+                                    and not (general and k in ("emergency", "urgent"))), "answer")
+            hits[(gold, got == gold if gold != "answer" else got != "answer")] += 1
+        refused = hits[("answer", True)] / max(1, totals["answer"])
+        if refused > max_refused:
             continue
-        vec = assistant.embedder.embed_query_np(q.question)
-        rows.append((q.kind, assistant.safety.similarities(vec), assistant.safety.is_general(q.question)))
-    out = {}
-    for kind in ORDER:
-        pos = [s for k, s, g in rows if k == kind and not (g and kind in ("emergency", "urgent"))]
-        neg = [s for k, s, g in rows if k in ("answer", "no_answer") and not (g and kind in ("emergency", "urgent"))]
-        best = None
-        for floor in np.arange(0.80, 0.97, 0.005):
-            for margin in np.arange(0.005, 0.06, 0.005):  # never flag what is closer to answerable examples
-                tp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in pos)
-                fp = sum(s[kind] >= floor and s[kind] - s.get("answer", 0) >= margin for s in neg)
-                score = (tp - fp_cost * fp, -floor)
-                if best is None or score > best[0]:
-                    best = (score, round(float(floor), 3), round(float(margin), 3), tp, fp)
-        out[kind] = {"floor": best[1], "margin": best[2], "caught": int(best[3]), "of": len(pos),
-                     "false_flags": int(best[4]), "of_answerable": len(neg)}
-    return out
+        recall = {k: hits[(k, True)] / max(1, totals[k]) for k in ORDER}
+        results.append({"thresholds": thr, "recall": {k: round(v, 3) for k, v in recall.items()},
+                        "answerable_refused": round(refused, 3),
+                        "score": 3 * recall["emergency"] + sum(recall.values())})
+    results.sort(key=lambda r: (-r["score"], -sum(r["thresholds"].values())))
+    return results[:5]
 
 
 def _table(rows: list[list[str]]) -> str:
@@ -224,7 +229,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print("no_answer (bästa först):")
         for r in calibrate(assistant, questions):
             print(json.dumps(r))
-        print("\nsafety, likhetssteget (efter reglerna):")
-        for kind, r in calibrate_safety(assistant, questions).items():
-            print(kind, json.dumps(r))
+        print("\nsafety, klassificerarens trösklar (efter reglerna; bästa först):")
+        for r in calibrate_safety(assistant, questions):
+            print(json.dumps(r, ensure_ascii=False))
     return 0

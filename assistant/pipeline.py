@@ -44,7 +44,9 @@ class Assistant:
         self.lexicon = load_lexicon(settings.knowledge_dir / "lexicon.yaml")
         self.retriever = Retriever(self.index, self.lexicon, mode=retrieval_mode)
         vocabulary = frozenset(fold(w) for p in self.index.passages for w in words(p.embedding_input()))
-        self.safety = Safety(self.embedder, vocabulary=vocabulary | frozenset(self.lexicon.terms))
+        self.safety = Safety(self.embedder, vocabulary=vocabulary | frozenset(self.lexicon.terms),
+                             answerable=tuple(q for p in self.index.passages for q in p.questions),
+                             cache_dir=settings.cache_dir)
         self.generator = None
         if settings.llm_base_url:
             from .generative import Generator
@@ -78,7 +80,7 @@ class Assistant:
         query_vec = self.embedder.embed_query_np(search_text)
         clock.lap("embed")
         if triage.kind is None:
-            triage = self.safety.triage_by_similarity(question, query_vec)  # rules already ran
+            triage = self.safety.triage_by_model(question, query_vec)  # rules already ran
             clock.lap("safety")
             if triage.kind in ("emergency", "out_of_scope"):
                 return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)

@@ -57,12 +57,22 @@ def test_every_quoted_sentence_is_verbatim_from_its_cited_passage(fixture_assist
 
 
 @pytest.mark.parametrize("question", [
-    "hur trappar man upp allopurinol mot gikt", "hur lång är Eiffeltornet", "vilka telefontider har Sahlgrenska"])
+    "hur trappar man upp allopurinol mot gikt", "vilken dos kolkicin tar man vid giktattack"])
 def test_uncovered_question_gets_no_answer_without_citations(fixture_assistant, question):
     answer = fixture_assistant.ask(question)
     assert answer.kind == "no_answer", answer.answer
     assert answer.citations == [] and not MARKER.search(answer.answer)
     assert "1177" in answer.answer and "inte svara" in answer.answer
+
+
+def test_question_about_something_else_entirely_is_out_of_scope(fixture_assistant):
+    answer = fixture_assistant.ask("hur lång är Eiffeltornet")
+    assert answer.kind == "out_of_scope" and answer.citations == []
+
+
+def test_clinic_details_the_texts_lack_get_no_cited_answer(fixture_assistant):
+    answer = fixture_assistant.ask("vilka telefontider har Sahlgrenska")
+    assert answer.kind in ("no_answer", "out_of_scope") and answer.citations == []
 
 
 def test_lexicon_maps_patient_words_to_text_words():

@@ -9,7 +9,8 @@ import pytest
 
 from assistant.intake import BadQuestion
 from assistant.privacy import redact
-from assistant.safety import Safety, load_examples
+from assistant.safety import Safety
+from assistant.safety_model import load_training
 from assistant.store import Store
 
 EMERGENCY = [
@@ -63,7 +64,7 @@ def safety(fixture_assistant):
 
 
 def test_test_questions_are_not_in_the_example_sets():
-    examples = {q.lower() for qs in load_examples().values() for q in qs}
+    examples = {e.question.lower() for e in load_training()}
     for q in EMERGENCY + URGENT + PERSONAL + OUT_OF_SCOPE + ANSWERABLE:
         assert q.lower() not in examples
 
