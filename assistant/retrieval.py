@@ -17,7 +17,7 @@ from .lexicon import EMPTY, Lexicon
 from .records import Hit
 from .swedish import ENGLISH_STOPWORDS, stem_tokens
 
-RRF_K = 60
+RRF_K = 30
 CANDIDATES = 30  # per ranking
 DENSE_CANDIDATES = 60  # asked of Chroma, so the question-key candidates mostly have a passage score too
 
@@ -35,7 +35,7 @@ class Retrieval:
 
 class Retriever:
     def __init__(self, index: Index, lexicon: Lexicon = EMPTY, *, mode: str = "hybrid",
-                 dense_weight: float = 1.0, bm25_weight: float = 1.0) -> None:
+                 dense_weight: float = 1.5, bm25_weight: float = 1.0) -> None:
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.index, self.lexicon, self.mode = index, lexicon, mode
