@@ -33,7 +33,7 @@ def test_editing_one_text_reembeds_only_its_changed_passages(make_settings, know
     settings = make_settings(knowledge_copy, data_dir=tmp_path / "own-cache")
     (tmp_path / "own-cache" / "cache").unlink()  # a cache of its own, so counts are exact
     first = build_index(settings)
-    assert first.embedded == first.passages + first.sentences
+    assert first.embedded == first.passages + first.sentences + first.questions
     again = build_index(settings)
     assert again.embedded == 0 and again.knowledge_version == first.knowledge_version
     edit(knowledge_copy / "traning.md", "Träning gör musklerna starkare", "Träning gör musklerna mycket starkare")
