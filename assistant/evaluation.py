@@ -150,7 +150,7 @@ def calibrate_safety(assistant, questions: list[Question], max_refused: float = 
     rules run first, so their catches and refusals are counted as fixed. Best first."""
     import itertools
 
-    from .safety import ORDER
+    from .safety import ORDER, decide
 
     rows = []
     for q in questions:
@@ -166,8 +166,7 @@ def calibrate_safety(assistant, questions: list[Question], max_refused: float = 
         thr = dict(zip(ORDER, values))
         hits: Counter = Counter()
         for gold, by_rules, probs, general in rows:
-            got = by_rules or next((k for k in ORDER if probs.get(k, 0.0) >= thr[k]
-                                    and not (general and k in ("emergency", "urgent"))), "answer")
+            got = by_rules or decide(probs, general, thr) or "answer"
             hits[(gold, got == gold if gold != "answer" else got != "answer")] += 1
         refused = hits[("answer", True)] / max(1, totals["answer"])
         if refused > max_refused:

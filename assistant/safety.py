@@ -21,10 +21,9 @@ import numpy as np
 import yaml
 
 from .records import Triage
-from .safety_model import Example, SafetyModel, load_training
+from .safety_model import DATA_DIR, Example, SafetyModel, load_training
 from .swedish import ENGLISH_STOPWORDS, fold, stopwords, words
 
-DATA_DIR = Path(__file__).parent / "data" / "safety"
 ORDER = ("emergency", "urgent", "personal", "out_of_scope")
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
@@ -32,6 +31,13 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # (`kunskapsstod eval calibrate`): the most caught questions while at most 3 % of answerable ones are
 # refused, emergencies weighted highest.
 THRESHOLDS = {"emergency": 0.55, "urgent": 0.8, "personal": 0.85, "out_of_scope": 0.8}
+
+
+def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:
+    """The first kind (in ORDER) whose probability reaches its threshold; a general question about a
+    sign is never emergency or urgent. None: no kind reached."""
+    return next((k for k in ORDER if probs.get(k, 0.0) >= thresholds[k]
+                 and not (general and k in ("emergency", "urgent"))), None)
 
 
 def _fold(text: str) -> str:
@@ -137,13 +143,10 @@ class Safety:
 
     def triage_by_model(self, question: str, query_vec: np.ndarray | None) -> Triage:
         """The steps after the rules, for a question they left undecided."""
-        general = self.is_general(question)
         probs = self.probabilities(question, query_vec)
-        for kind in ORDER:
-            if kind in ("emergency", "urgent") and general:
-                continue
-            if probs.get(kind, 0.0) >= THRESHOLDS[kind]:
-                return Triage(kind, f"klassificerare {probs[kind]:.2f}", None, probs)  # type: ignore[arg-type]
+        kind = decide(probs, self.is_general(question))
+        if kind is not None:
+            return Triage(kind, f"klassificerare {probs[kind]:.2f}", None, probs)  # type: ignore[arg-type]
         if self.other_language(question):
             return Triage("out_of_scope", "annat språk", "other_language", probs)
         return Triage(None, "", None, probs)
