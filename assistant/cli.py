@@ -166,12 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="utvärdering")
     esub = e.add_subparsers(dest="eval_command", required=True)
     for name, helptext in (("retrieval", "hit@k och MRR"), ("safety", "triage: recall, precision, matris"),
-                           ("calibrate", "föreslå tröskel för no_answer")):
+                           ("calibrate", "föreslå tröskel för no_answer"),
+                           ("train-ranker", "träna rankningsmodellen på en split (dev)")):
         ep = esub.add_parser(name, help=helptext)
-        ep.add_argument("--split", default="dev", choices=["dev", "test", "holdout", "all"])
+        ep.add_argument("--split", default="dev", help="dev, test, holdout, holdout3 eller all (dev + test)")
         ep.add_argument("--json", action="store_true")
         if name == "retrieval":
-            ep.add_argument("--modes", default="hybrid", help="t.ex. dense,bm25,hybrid")
+            ep.add_argument("--modes", default="hybrid", help="t.ex. dense,bm25,rrf,hybrid")
         ep.set_defaults(func=cmd_eval)
     ch = sub.add_parser("chat", help="starta chatten på http://127.0.0.1:8000")
     ch.set_defaults(func=cmd_chat)

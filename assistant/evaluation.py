@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from .records import KINDS
 from .settings import PROJECT_ROOT, Settings
@@ -179,6 +182,54 @@ def calibrate_safety(assistant, questions: list[Question], max_refused: float = 
     return results[:5]
 
 
+def ranker_groups(retriever, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per question with gold passages: the ranker features of its candidates and which are gold."""
+    from .swedish import stem_tokens
+
+    groups = []
+    for q in questions:
+        if not q.passages:
+            continue
+        vec = retriever.index.embedder.embed_query_np(q.question)
+        sig = retriever.signals(stem_tokens(retriever.expand(q.question)), vec)
+        positions = sig.candidates
+        gold = np.array([retriever.index.passages[p].id in q.passages for p in positions])
+        groups.append((retriever.features(sig, vec, positions), gold))
+    return groups
+
+
+def _rank_scores(groups: list[tuple[np.ndarray, np.ndarray]], ranker) -> dict[str, float]:
+    """hit@1/3/5 and MRR (top 5) of `ranker` over precomputed candidate groups."""
+    ranks = []
+    for X, gold in groups:
+        order = np.argsort(-ranker.score(X))[:5] if len(X) else []
+        ranks.append(next((i + 1 for i, p in enumerate(order) if gold[p]), None))
+    n = max(1, len(ranks))
+    return {"hit1": sum(r == 1 for r in ranks) / n, "hit3": sum(bool(r and r <= 3) for r in ranks) / n,
+            "hit5": sum(bool(r) for r in ranks) / n, "mrr": sum(1 / r for r in ranks if r) / n}
+
+
+def train_ranker_on(assistant, questions: list[Question], split: str, folds: int = 5, C: float = 0.1):
+    """Train the ranker on every gold-labelled question of `questions`, and report its k-fold
+    cross-validated scores there (each fold scored by a ranker trained on the other folds)."""
+    from .ranker import train_ranker
+    from .retrieval import Retriever
+
+    retriever = Retriever(assistant.index, assistant.lexicon, ranker=None)
+    groups = ranker_groups(retriever, questions)
+    embedder = assistant.index.manifest.get("embedder", "")
+    order = np.random.default_rng(0).permutation(len(groups))
+    cv: Counter = Counter()
+    for k in range(folds):
+        held = set(order[k::folds].tolist())
+        model = train_ranker([g for i, g in enumerate(groups) if i not in held], embedder, C)
+        for key, v in _rank_scores([groups[i] for i in sorted(held)], model).items():
+            cv[key] += v * len(held) / len(groups)
+    trained_on = {"split": split, "questions": len(groups), "C": C,
+                  f"cv{folds}": {k: round(v, 3) for k, v in cv.items()}}
+    return train_ranker(groups, embedder, C, trained_on), trained_on
+
+
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows)
@@ -188,7 +239,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     from .pipeline import Assistant
     from .retrieval import Retriever
 
-    questions = load_questions(args.split)
+    try:
+        questions = load_questions(args.split)
+    except FileNotFoundError:
+        names = ", ".join(sorted(p.stem for p in QUESTIONS_DIR.glob("*.jsonl")))
+        print(f"Okänd split {args.split!r}; finns: {names}, all", file=sys.stderr)
+        return 2
     assistant = Assistant(settings)
     if args.eval_command == "retrieval":
         out = {}
@@ -224,6 +280,11 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             print(f"\nFel: {len(s.errors)}")
             for q, gold, got in s.errors[:60]:
                 print(f"  [{gold} -> {got}] {q}")
+    elif args.eval_command == "train-ranker":
+        ranker, report = train_ranker_on(assistant, questions, args.split)
+        ranker.save()
+        print(json.dumps(report, ensure_ascii=False))
+        print("Sparad: assistant/data/ranker.json")
     else:
         print("no_answer (bästa först):")
         for r in calibrate(assistant, questions):

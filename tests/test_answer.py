@@ -81,7 +81,7 @@ def test_lexicon_maps_patient_words_to_text_words():
     assert lexicon.expand("mtxx") == []  # whole words only
 
 
-@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+@pytest.mark.parametrize("mode", ["dense", "bm25", "rrf", "hybrid"])
 def test_each_retrieval_mode_finds_the_alcohol_section(fixture_assistant, mode):
     retriever = Retriever(fixture_assistant.index, fixture_assistant.lexicon, mode=mode)
     hits = retriever.search("alkohol och metotrexat levern").hits
