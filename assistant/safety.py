@@ -30,7 +30,7 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # Probability a kind needs from the classifier, after the rules found nothing. Calibrated on the dev split
 # (`kunskapsstod eval calibrate`): the most caught questions while at most 3 % of answerable ones are
 # refused, emergencies weighted highest.
-THRESHOLDS = {"emergency": 0.55, "urgent": 0.8, "personal": 0.85, "out_of_scope": 0.8}
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.9, "personal": 0.85, "out_of_scope": 0.85}
 
 
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:

@@ -127,6 +127,43 @@ def test_a_damaged_cache_file_is_retrained(tmp_path):
     assert embedder.calls == 2 and model.classes == ("answer", "out_of_scope")
 
 
+def _word_sets(texts):
+    import re
+
+    from assistant.swedish import fold
+
+    return [frozenset(re.findall(r"\w+", fold(t.lower()))) for t in texts]
+
+
+def test_no_training_question_is_a_near_copy_of_an_evaluation_question():
+    """Training lines that share most of their words with an evaluation question (Jaccard >= 0.5 over
+    folded words) would let the scores measure memory instead of generalisation."""
+    from collections import defaultdict
+
+    from assistant.settings import PROJECT_ROOT
+
+    evaluation = []
+    for path in sorted((PROJECT_ROOT / "eval" / "questions").glob("*.jsonl")):
+        evaluation += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines()
+                       if line.strip()]
+    eval_sets = _word_sets(evaluation)
+    by_word = defaultdict(list)
+    for j, ws in enumerate(eval_sets):
+        for w in ws:
+            by_word[w].append(j)
+    training = [e.question for e in load_training()]
+    copies = []
+    for q, ws in zip(training, _word_sets(training)):
+        shared = defaultdict(int)
+        for w in ws:
+            for j in by_word.get(w, ()):
+                shared[j] += 1
+        for j, n in shared.items():
+            if n / len(ws | eval_sets[j]) >= 0.5:
+                copies.append((q, evaluation[j]))
+    assert not copies, copies[:5]
+
+
 def test_no_training_question_is_also_an_evaluation_question():
     from assistant.settings import PROJECT_ROOT
 
