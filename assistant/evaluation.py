@@ -147,36 +147,70 @@ def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
     return results[:5]
 
 
-def calibrate_safety(assistant, questions: list[Question], max_refused: float = 0.03) -> list[dict]:
-    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, with
-    emergencies counting three times, while refusing at most `max_refused` of answerable ones. The
-    rules run first, so their catches and refusals are counted as fixed. Best first."""
-    import itertools
+@dataclass(frozen=True)
+class TriageRow:
+    """One calibration question: its gold kind, what the rules said, and the classifier's probabilities."""
 
-    from .safety import ORDER, decide
+    gold: str  # answer (incl. no_answer) or a safety kind
+    by_rules: str | None
+    probs: dict[str, float]
+    general: bool
+    pool: str  # "dev" or "training-cv" (a training question scored by a model that never saw its source)
 
+
+def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True) -> list[TriageRow]:
+    """Calibration rows: the dev questions, plus (by default) every labelled training question as
+    predicted by a model trained without its source (safety_model.out_of_source_probabilities)."""
+    from .safety_model import Example, load_training, out_of_source_probabilities
+
+    safety = assistant.safety
     rows = []
     for q in questions:
-        gold = "answer" if q.kind == "no_answer" else q.kind
-        by_rules = assistant.safety.triage_rules(q.question).kind
-        probs = {} if by_rules else assistant.safety.probabilities(
-            q.question, assistant.embedder.embed_query_np(q.question))
-        rows.append((gold, by_rules, probs, assistant.safety.is_general(q.question)))
+        by_rules = safety.triage_rules(q.question).kind
+        probs = {} if by_rules else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
+        rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
+                              safety.is_general(q.question), "dev"))
+    if with_training_cv:
+        examples = load_training() + [Example(a, "answer", "search") for a in safety.answerable]
+        for e, probs in out_of_source_probabilities(examples, assistant.embedder):
+            rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
+                                  safety.is_general(e.question), "training-cv"))
+    return rows
+
+
+def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[dict]:
+    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, with
+    emergencies counting three times, while refusing at most `max_refused` of the answerable ones in
+    every pool (dev, and the training questions scored out of source). The rules run first, so their
+    catches and refusals are fixed. Recall is averaged over the pools. Best first."""
+    import itertools
+
+    from .safety import ORDER
+
+    kinds = list(ORDER)
+    gold = np.array([r.gold for r in rows])
+    rules = np.array([r.by_rules or "" for r in rows])
+    general = np.array([r.general for r in rows])
+    P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
+    pools = sorted({r.pool for r in rows})
+    in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
-    totals = Counter(g for g, *_ in rows)
+    blocked = np.zeros_like(P, dtype=bool)
+    blocked[:, kinds.index("emergency")] = general
+    blocked[:, kinds.index("urgent")] = general
     results = []
-    for values in itertools.product(grid, repeat=len(ORDER)):
-        thr = dict(zip(ORDER, values))
-        hits: Counter = Counter()
-        for gold, by_rules, probs, general in rows:
-            got = by_rules or decide(probs, general, thr) or "answer"
-            hits[(gold, got == gold if gold != "answer" else got != "answer")] += 1
-        refused = hits[("answer", True)] / max(1, totals["answer"])
-        if refused > max_refused:
+    for values in itertools.product(grid, repeat=len(kinds)):
+        reached = (P >= np.array(values)) & ~blocked
+        first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
+        by_model = np.where(first >= 0, np.array(kinds)[np.maximum(first, 0)], "answer")
+        got = np.where(rules != "", rules, by_model)
+        refused = {p: float(np.mean(got[in_pool[p] & (gold == "answer")] != "answer")) for p in pools}
+        if max(refused.values()) > max_refused:
             continue
-        recall = {k: hits[(k, True)] / max(1, totals[k]) for k in ORDER}
-        results.append({"thresholds": thr, "recall": {k: round(v, 3) for k, v in recall.items()},
-                        "answerable_refused": round(refused, 3),
+        recall = {k: float(np.mean([np.mean(got[in_pool[p] & (gold == k)] == k) for p in pools
+                                    if (in_pool[p] & (gold == k)).any()])) for k in kinds}
+        results.append({"thresholds": dict(zip(kinds, values)), "recall": {k: round(v, 3) for k, v in recall.items()},
+                        "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
                         "score": 3 * recall["emergency"] + sum(recall.values())})
     results.sort(key=lambda r: (-r["score"], -sum(r["thresholds"].values())))
     return results[:5]
@@ -290,6 +324,6 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         for r in calibrate(assistant, questions):
             print(json.dumps(r))
         print("\nsafety, klassificerarens trösklar (efter reglerna; bästa först):")
-        for r in calibrate_safety(assistant, questions):
+        for r in calibrate_safety(triage_rows(assistant, questions)):
             print(json.dumps(r, ensure_ascii=False))
     return 0

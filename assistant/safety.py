@@ -27,10 +27,11 @@ from .swedish import ENGLISH_STOPWORDS, fold, stopwords, words
 ORDER = ("emergency", "urgent", "personal", "out_of_scope")
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
-# Probability a kind needs from the classifier, after the rules found nothing. Calibrated on the dev split
-# (`kunskapsstod eval calibrate`): the most caught questions while at most 3 % of answerable ones are
-# refused, emergencies weighted highest.
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.9, "personal": 0.85, "out_of_scope": 0.85}
+# Probability a kind needs from the classifier, after the rules found nothing. Calibrated by
+# `kunskapsstod eval calibrate` on two pools: the dev split, and every labelled training question scored by
+# a model trained without its source (how the classifier sees a writer it never read). The most caught
+# questions, emergencies weighted highest, while at most 3 % of answerable ones are refused in each pool.
+THRESHOLDS = {"emergency": 0.5, "urgent": 0.65, "personal": 0.65, "out_of_scope": 0.8}
 
 
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:
@@ -48,6 +49,9 @@ def _fold(text: str) -> str:
 class Rules:
     negations: re.Pattern[str]
     about: re.Pattern[str]
+    general_markers: re.Pattern[str]
+    past_markers: re.Pattern[str]
+    now_markers: re.Pattern[str]
     first_person: re.Pattern[str]
     by_kind: dict[str, list[tuple[re.Pattern[str], str | None]]]  # (pattern, reply template)
 
@@ -64,6 +68,9 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
     return Rules(
         negations=compile_(data["negations"], "negations"),
         about=compile_(data["about"], "about"),
+        general_markers=compile_(data["general_markers"], "general_markers"),
+        past_markers=compile_(data["past_markers"], "past_markers"),
+        now_markers=compile_(data["now_markers"], "now_markers"),
         first_person=compile_(data["first_person"], "first_person"),
         by_kind={k: [(compile_(e["pattern"] if isinstance(e, dict) else e, f"{k}[{i}]"),
                       e.get("reply") if isinstance(e, dict) else None)
@@ -87,7 +94,7 @@ class Safety:
     def model(self) -> SafetyModel | None:
         if self.embedder is None:
             return None
-        examples = load_training() + [Example(q, "answer") for q in self.answerable]
+        examples = load_training() + [Example(q, "answer", "search") for q in self.answerable]
         return SafetyModel.load_or_train(examples, self.embedder, self.cache_dir)
 
     def warm(self) -> None:
@@ -99,18 +106,27 @@ class Safety:
         before = re.split(r"[.,;!?]|\bmen\b|\bbut\b", folded[:start])[-1]
         return bool(self.rules.negations.search(" ".join(before.split()[-NEGATION_WINDOW:])))
 
-    def rule_match(self, question: str, kind: str) -> tuple[str, str | None] | None:
-        """(matched text, reply template) of the first rule of `kind` that matches un-negated."""
+    def rule_match(self, question: str, kind: str, suicide_only: bool = False) -> tuple[str, str | None] | None:
+        """(matched text, reply template) of the first rule of `kind` that matches un-negated.
+        `suicide_only`: only the rules answered with the suicide template, which apply even to a general
+        question (it then gets the reply that names where to talk, never less)."""
         folded = _fold(question)
         for pattern, reply in self.rules.by_kind[kind]:
+            if suicide_only and reply != "emergency_suicide":
+                continue
             for m in pattern.finditer(folded):
                 if not self._negated(folded, m.start()):
                     return m.group(0), reply
         return None
 
     def is_general(self, question: str) -> bool:
-        """A general question about a symptom, not a report of one."""
+        """A general question about a symptom, not a report of one: it starts as a general question and
+        names no one, or it says itself that it is general, hypothetical or long past."""
         folded = _fold(question)
+        if self.rules.general_markers.search(folded):
+            return True
+        if self.rules.past_markers.search(folded) and not self.rules.now_markers.search(folded):
+            return True
         return bool(self.rules.about.search(folded)) and not self.rules.first_person.search(folded)
 
     def other_language(self, question: str) -> bool:
@@ -129,9 +145,9 @@ class Safety:
         """The rules alone (no embedding): fast, and enough to send an emergency to 112."""
         general = self.is_general(question)
         for kind in ORDER:
-            if kind in ("emergency", "urgent") and general:
+            if kind == "urgent" and general:
                 continue
-            hit = self.rule_match(question, kind)
+            hit = self.rule_match(question, kind, suicide_only=general and kind == "emergency")
             if hit:
                 return Triage(kind, f"regel: {hit[0]!r}", hit[1])  # type: ignore[arg-type]
         return Triage(None)

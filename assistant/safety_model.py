@@ -33,6 +33,7 @@ MODEL_VERSION = 1  # bump when features or training change, so cached weights ar
 class Example:
     question: str
     kind: str
+    source: str = ""  # who wrote it: "examples", a train.jsonl round ("train-a", …), "search" (the corpus)
 
 
 def load_training(directory: Path = DATA_DIR) -> list[Example]:
@@ -43,7 +44,7 @@ def load_training(directory: Path = DATA_DIR) -> list[Example]:
         if path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip() and not line.lstrip().startswith("#"):
-                    out.append(Example(line.strip(), kind))
+                    out.append(Example(line.strip(), kind, "examples"))
     path = directory / "train.jsonl"
     if path.is_file():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -52,7 +53,7 @@ def load_training(directory: Path = DATA_DIR) -> list[Example]:
             d = json.loads(line)
             if d.get("kind") not in KINDS:
                 raise ValueError(f"{path.name} rad {n}: okänd typ {d.get('kind')!r}")
-            out.append(Example(d["question"], d["kind"]))
+            out.append(Example(d["question"], d["kind"], str(d.get("source", "train"))))
     return out
 
 
@@ -118,6 +119,20 @@ class SafetyModel:
         p = np.exp(logits - logits.max())
         p /= p.sum()
         return {c: float(v) for c, v in zip(self.classes, p)}
+
+
+def out_of_source_probabilities(examples: list[Example], embedder) -> list[tuple[Example, dict[str, float]]]:
+    """For each source of labelled questions but "search", a model trained on everything else predicts
+    that source's questions: how the classifier sees a writer it has never read. Used to calibrate
+    thresholds (evaluation.calibrate_safety), never to train the shipped model."""
+    out: list[tuple[Example, dict[str, float]]] = []
+    for source in sorted({e.source for e in examples} - {"search"}):
+        held = [e for e in examples if e.source == source]
+        model = SafetyModel.train([e for e in examples if e.source != source], embedder)
+        texts = [e.question for e in held]
+        vecs = embedder.embed_queries_np(texts)
+        out += [(e, model.probabilities(e.question, v)) for e, v in zip(held, vecs)]
+    return out
 
 
 def _training_key(examples: list[Example], embedder_name: str) -> str:

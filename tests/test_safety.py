@@ -121,6 +121,33 @@ def test_general_question_about_a_sign_versus_a_report(safety):
     assert safety.triage_rules("vad ska jag göra, jag har ont i bröstet").kind == "emergency"
 
 
+@pytest.mark.parametrize("question", [
+    "undrar bara generellt, inga symtom: kan arava ge gula ögon?",
+    "hade bältros för tre år sen, kan man vaccinera sig mot det?",
+    "ökar olumiant risken för bältros?",
+    "är svart avföring farligt om man tar ipren?",
+    "vad gäller om man är man och vill skaffa barn med mtx?",  # 'gäller om' folds to 'galler om', not a sore calf
+])
+def test_general_past_or_hypothetical_questions_are_not_reports(safety, question):
+    assert safety.triage_rules(question).kind not in ("emergency", "urgent"), question
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("hade bältros förra året och nu har jag blåsor på ena sidan igen, tar rinvoq", "urgent"),
+    ("hög feber och lila prickar på benen som inte försvinner när jag trycker ett glas mot dem", "emergency"),
+    ("små prickar på benen som inte försvinner när jag trycker, ingen feber, tar arava", "urgent"),
+    ("kräks något som liknar kaffesump", "emergency"),
+    ("ser plötsligt ingenting på vänster öga", "emergency"),
+])
+def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
+    assert safety.triage_rules(question).kind == kind, question
+
+
+def test_a_general_question_about_suicide_still_gets_the_support_reply(safety):
+    triage = safety.triage_rules("hur många tabletter behöver man ta för att inte vakna igen?")
+    assert triage.kind == "emergency" and triage.reply == "emergency_suicide"
+
+
 def test_other_languages_get_a_swedish_reply_but_english_works(fixture_assistant):
     german = fixture_assistant.ask("Darf ich Alkohol trinken wenn ich Tabletten nehme und Schmerzen habe")
     assert german.kind == "out_of_scope" and "svenska och engelska" in german.answer

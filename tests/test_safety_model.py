@@ -173,3 +173,22 @@ def test_no_training_question_is_also_an_evaluation_question():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 assert norm(json.loads(line)["question"]) not in training, path.name
+
+
+def test_calibration_respects_the_refusal_budget_in_every_pool():
+    """Thresholds are searched so that no pool refuses more than 3 % of its answerable questions,
+    and among those the ones that catch the most safety questions win."""
+    from assistant.evaluation import TriageRow, calibrate_safety
+
+    def row(gold, p_personal, pool):
+        probs = {"emergency": 0.0, "urgent": 0.0, "personal": p_personal, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, pool)
+
+    rows = [row("answer", 0.1, "dev") for _ in range(96)] + [row("answer", 0.62, "dev") for _ in range(4)]
+    rows += [row("personal", 0.66, "dev") for _ in range(10)]
+    rows += [row("answer", 0.1, "training-cv") for _ in range(100)] + [row("personal", 0.5, "training-cv")]
+    best = calibrate_safety(rows)[0]
+    # 0.60 would catch every personal dev question but refuses 4 % of dev's answerable ones.
+    assert best["thresholds"]["personal"] == 0.65
+    assert best["recall"]["personal"] == 0.5  # dev 1.0, training-cv 0.0, averaged over the pools
+    assert all(v <= 0.03 for v in best["answerable_refused"].values())
