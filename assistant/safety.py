@@ -31,7 +31,7 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # `kunskapsstod eval calibrate` on two pools: the dev split, and every labelled training question scored by
 # a model trained without its source (how the classifier sees a writer it never read). The most caught
 # questions, emergencies weighted highest, while at most 3 % of answerable ones are refused in each pool.
-THRESHOLDS = {"emergency": 0.5, "urgent": 0.65, "personal": 0.65, "out_of_scope": 0.8}
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.65, "personal": 0.6, "out_of_scope": 0.85}
 
 
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:

@@ -68,7 +68,7 @@ def test_failed_build_leaves_the_old_index_answering(make_settings, knowledge_co
         build_index(settings)
     monkeypatch.undo()
     assert current_build(settings) == old
-    answer = Assistant(settings).ask("hur ofta ska jag ta metotrexat")
+    answer = Assistant(settings).ask("hur ofta tar man metotrexat")
     assert answer.kind == "answer" and answer.knowledge_version == old_version
     assert "en gång i veckan" in answer.citations[0].text
     # The next successful build swaps in the new texts and clears away the broken one.
