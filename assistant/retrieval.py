@@ -73,6 +73,9 @@ class Retriever:
                          ranker.embedder, embedder)
                 ranker = None
         self.ranker: Ranker | None = ranker  # type: ignore[assignment]
+        self._text_names = sorted({p.text_id for p in index.passages})
+        slot = {t: i for i, t in enumerate(self._text_names)}
+        self._text_of = np.array([slot[p.text_id] for p in index.passages], dtype=np.int64)
 
     def unknown_words(self, question: str) -> tuple[str, ...]:
         """Content words (stems of 5+ letters) the corpus never uses: a sign of a question it does not cover."""
@@ -115,9 +118,8 @@ class Retriever:
         offsets = self.index.offsets
         sentence_max = np.array([sims[offsets[p]:offsets[p + 1]].max() if offsets[p + 1] > offsets[p]
                                  else dense[p] for p in positions], dtype=np.float32)
-        text_best: dict[str, float] = {}
-        for p, passage in enumerate(self.index.passages):
-            text_best[passage.text_id] = max(text_best.get(passage.text_id, -1.0), float(qsim[p]))
+        text_best = np.full(len(self._text_names), -1.0, dtype=np.float32)
+        np.maximum.at(text_best, self._text_of, qsim)
         lexical = sig.lexical if sig.lexical.size else np.zeros(n, dtype=np.float32)
         top_lex = float(lexical.max()) if lexical.size and lexical.max() > 0 else 1.0
         dense_rank = {pos: r for r, pos in enumerate(sig.dense_order)}
@@ -130,7 +132,7 @@ class Retriever:
             lexical[pos_arr] / top_lex,
             [1.0 / (RRF_K + dense_rank[p] + 1) if p in dense_rank else 0.0 for p in positions],
             [1.0 / (RRF_K + bm25_rank[p] + 1) if p in bm25_rank else 0.0 for p in positions],
-            [text_best[self.index.passages[p].text_id] for p in positions],
+            text_best[self._text_of[pos_arr]],
         ]).astype(np.float32)
 
     def _rrf(self, sig: Signals) -> dict[int, float]:
