@@ -204,11 +204,14 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[d
         first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
         by_model = np.where(first >= 0, np.array(kinds)[np.maximum(first, 0)], "answer")
         got = np.where(rules != "", rules, by_model)
-        refused = {p: float(np.mean(got[in_pool[p] & (gold == "answer")] != "answer")) for p in pools}
+        refused = {p: float(np.mean(got[m] != "answer")) if (m := in_pool[p] & (gold == "answer")).any() else 0.0
+                   for p in pools}
         if max(refused.values()) > max_refused:
             continue
-        recall = {k: float(np.mean([np.mean(got[in_pool[p] & (gold == k)] == k) for p in pools
-                                    if (in_pool[p] & (gold == k)).any()])) for k in kinds}
+        recall = {}
+        for k in kinds:
+            per_pool = [float(np.mean(got[m] == k)) for p in pools if (m := in_pool[p] & (gold == k)).any()]
+            recall[k] = sum(per_pool) / len(per_pool) if per_pool else 0.0
         results.append({"thresholds": dict(zip(kinds, values)), "recall": {k: round(v, 3) for k, v in recall.items()},
                         "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
                         "score": 3 * recall["emergency"] + sum(recall.values())})
