@@ -138,9 +138,23 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("små prickar på benen som inte försvinner när jag trycker, ingen feber, tar arava", "urgent"),
     ("kräks något som liknar kaffesump", "emergency"),
     ("ser plötsligt ingenting på vänster öga", "emergency"),
+    ("fick plötsligt den värsta huvudvärken jag haft, mår illa", "emergency"),
+    ("det sprutar blod ur såret på handen", "emergency"),
+    ("min man krampar på golvet", "emergency"),
+    ("fick kramp i vaden i natt, tar mtx", None),
+    ("kliar över hela kroppen sen jag började med salazopyrin", None),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
+
+
+@pytest.mark.parametrize("question", [
+    "har samlat på mig sömntabletter och i natt är det slut",
+    "jag vill bara försvinna, ingen kommer att sakna mig",
+])
+def test_indirect_suicidal_intent_gets_the_support_reply(safety, question):
+    triage = safety.triage_rules(question)
+    assert triage.kind == "emergency" and triage.reply == "emergency_suicide", question
 
 
 def test_a_general_question_about_suicide_still_gets_the_support_reply(safety):
