@@ -185,7 +185,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[d
     catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
-    from .safety import ORDER
+    from .safety import ORDER, decide_all
 
     kinds = list(ORDER)
     gold = np.array([r.gold for r in rows])
@@ -195,15 +195,10 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[d
     pools = sorted({r.pool for r in rows})
     in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
-    blocked = np.zeros_like(P, dtype=bool)
-    blocked[:, kinds.index("emergency")] = general
-    blocked[:, kinds.index("urgent")] = general
     results = []
     for values in itertools.product(grid, repeat=len(kinds)):
-        reached = (P >= np.array(values)) & ~blocked
-        first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-        by_model = np.where(first >= 0, np.array(kinds)[np.maximum(first, 0)], "answer")
-        got = np.where(rules != "", rules, by_model)
+        by_model = decide_all(P, general, dict(zip(kinds, values)))
+        got = np.where(rules != "", rules, np.where(by_model != "", by_model, "answer"))
         refused = {p: float(np.mean(got[m] != "answer")) if (m := in_pool[p] & (gold == "answer")).any() else 0.0
                    for p in pools}
         if max(refused.values()) > max_refused:

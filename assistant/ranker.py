@@ -16,7 +16,7 @@ import numpy as np
 
 RANKER_PATH = Path(__file__).parent / "data" / "ranker.json"
 
-# Per candidate passage, in this order (computed by retrieval.Retriever.candidates):
+# Per candidate passage, in this order (computed by retrieval.Retriever.features):
 FEATURES = (
     "question_gap",       # best search-question similarity minus the best over all candidates
     "dense_gap",          # passage cosine similarity minus the best over all candidates

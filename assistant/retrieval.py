@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -53,6 +54,14 @@ class Signals:
     @property
     def candidates(self) -> list[int]:
         return list(dict.fromkeys(self.dense_order + self.bm25_order))
+
+    @cached_property
+    def dense_rank(self) -> dict[int, int]:
+        return {pos: r for r, pos in enumerate(self.dense_order)}
+
+    @cached_property
+    def bm25_rank(self) -> dict[int, int]:
+        return {pos: r for r, pos in enumerate(self.bm25_order)}
 
 
 class Retriever:
@@ -122,8 +131,7 @@ class Retriever:
         np.maximum.at(text_best, self._text_of, qsim)
         lexical = sig.lexical if sig.lexical.size else np.zeros(n, dtype=np.float32)
         top_lex = float(lexical.max()) if lexical.size and lexical.max() > 0 else 1.0
-        dense_rank = {pos: r for r, pos in enumerate(sig.dense_order)}
-        bm25_rank = {pos: r for r, pos in enumerate(sig.bm25_order)}
+        dense_rank, bm25_rank = sig.dense_rank, sig.bm25_rank
         pos_arr = np.asarray(positions, dtype=np.int64)
         return np.column_stack([
             qsim[pos_arr] - qsim[pos_arr].max(),
@@ -154,11 +162,10 @@ class Retriever:
             fused = {p: float(s) for p, s in zip(positions, scores)}
         else:
             fused = self._rrf(sig)
-        dense_rank = {pos: r for r, pos in enumerate(sig.dense_order)}
-        bm25_rank = {pos: r for r, pos in enumerate(sig.bm25_order)}
         qs = sig.question_sim
         best = sorted(fused, key=lambda p: -fused[p])[:k]
-        hits = [Hit(self.index.passages[p], fused[p], sig.dense_score.get(p), dense_rank.get(p), bm25_rank.get(p),
+        hits = [Hit(self.index.passages[p], fused[p], sig.dense_score.get(p), sig.dense_rank.get(p),
+                    sig.bm25_rank.get(p),
                     float(qs[p]) if qs.size and qs[p] > -1 else None)
                 for p in best]
         return Retrieval(

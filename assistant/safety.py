@@ -34,11 +34,20 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 THRESHOLDS = {"emergency": 0.45, "urgent": 0.65, "personal": 0.6, "out_of_scope": 0.85}
 
 
+def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS) -> np.ndarray:
+    """For each question (a row of `probs`, columns in ORDER): the first kind whose probability reaches
+    its threshold; a general question about a sign is never emergency or urgent. "" where none reached.
+    One rule for triage (decide) and calibration (evaluation.calibrate_safety)."""
+    reached = probs >= np.array([thresholds[k] for k in ORDER])
+    signs = np.array([k in ("emergency", "urgent") for k in ORDER])
+    reached &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
+    return np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
+
+
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:
-    """The first kind (in ORDER) whose probability reaches its threshold; a general question about a
-    sign is never emergency or urgent. None: no kind reached."""
-    return next((k for k in ORDER if probs.get(k, 0.0) >= thresholds[k]
-                 and not (general and k in ("emergency", "urgent"))), None)
+    """decide_all for one question. None: no kind reached."""
+    kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds)[0]
+    return str(kind) or None
 
 
 def _fold(text: str) -> str:
