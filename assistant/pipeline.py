@@ -14,6 +14,7 @@ from .lexicon import load_lexicon
 from .records import Answer, Citation
 from .retrieval import Retriever
 from .safety import Safety
+from .safety_model import search_examples
 from .settings import Settings
 from .swedish import fold, words
 from .templates import render
@@ -45,7 +46,7 @@ class Assistant:
         self.retriever = Retriever(self.index, self.lexicon, mode=retrieval_mode)
         vocabulary = frozenset(fold(w) for p in self.index.passages for w in words(p.embedding_input()))
         self.safety = Safety(self.embedder, vocabulary=vocabulary | frozenset(self.lexicon.terms),
-                             answerable=tuple(q for p in self.index.passages for q in p.questions),
+                             answerable=tuple(search_examples(self.index.passages)),
                              cache_dir=settings.cache_dir)
         self.generator = None
         if settings.llm_base_url:

@@ -31,7 +31,7 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # `kunskapsstod eval calibrate` on two pools: the dev split, and every labelled training question scored by
 # a model trained without its source (how the classifier sees a writer it never read). The most caught
 # questions, emergencies weighted highest, while at most 3 % of answerable ones are refused in each pool.
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.65, "personal": 0.6, "out_of_scope": 0.85}
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.55, "personal": 0.8, "out_of_scope": 0.8}
 
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS) -> np.ndarray:
@@ -88,10 +88,11 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
 
 
 class Safety:
-    def __init__(self, embedder=None, rules: Rules | None = None, *, answerable: tuple[str, ...] = (),
+    def __init__(self, embedder=None, rules: Rules | None = None, *, answerable: tuple[Example, ...] = (),
                  vocabulary: frozenset[str] = frozenset(), cache_dir: Path | None = None):
         """`embedder` embeds questions for the classifier (without one: rules only); `answerable` are
-        questions the texts answer (the corpus's search questions), trained on as the answer class."""
+        questions the texts answer (the corpus's search questions, safety_model.search_examples),
+        trained on as the answer class."""
         self.rules = rules or load_rules()
         self.embedder = embedder
         self.answerable = answerable
@@ -103,7 +104,7 @@ class Safety:
     def model(self) -> SafetyModel | None:
         if self.embedder is None:
             return None
-        examples = load_training() + [Example(q, "answer", "search") for q in self.answerable]
+        examples = load_training() + list(self.answerable)
         return SafetyModel.load_or_train(examples, self.embedder, self.cache_dir)
 
     def warm(self) -> None:

