@@ -178,9 +178,15 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
     return rows
 
 
+# How much a missed question of each kind weighs in calibration: a missed emergency can cost a life, a
+# missed same-day sign (fever on a biological drug) can cost a hospital stay; a missed personal or
+# out-of-scope question gets a cited general answer instead of the right reply.
+HARM = {"emergency": 4.0, "urgent": 2.0, "personal": 1.0, "out_of_scope": 1.0}
+
+
 def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[dict]:
-    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, with
-    emergencies counting three times, while refusing at most `max_refused` of the answerable ones in
+    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
+    kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in
     every pool (dev, and the training questions scored out of source). The rules run first, so their
     catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
@@ -209,7 +215,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[d
             recall[k] = sum(per_pool) / len(per_pool) if per_pool else 0.0
         results.append({"thresholds": dict(zip(kinds, values)), "recall": {k: round(v, 3) for k, v in recall.items()},
                         "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
-                        "score": 3 * recall["emergency"] + sum(recall.values())})
+                        "score": sum(HARM[k] * recall[k] for k in kinds)})
     results.sort(key=lambda r: (-r["score"], -sum(r["thresholds"].values())))
     return results[:5]
 
