@@ -83,3 +83,18 @@ def test_question_set_is_labelled_split_and_points_at_real_passages(report):
     assert sum(bool(q.passages) for q in answerable) / len(answerable) >= 0.85
     raw = (QUESTIONS_DIR / "test.jsonl").read_text(encoding="utf-8").splitlines()
     assert all(json.loads(line)["id"].startswith("test-") for line in raw)
+
+
+def test_every_split_has_unique_ids_known_kinds_and_real_passages(report):
+    """All files in eval/questions/ (the holdouts too): a renamed section must not silently turn a
+    gold passage into a miss, and no question may sit in two splits."""
+    ids = {p.id for p in split_corpus(report.texts)}
+    seen: dict[str, str] = {}
+    for path in sorted(QUESTIONS_DIR.glob("*.jsonl")):
+        questions = load_questions(path.stem)
+        assert len({q.id for q in questions}) == len(questions), path.name
+        for q in questions:
+            assert q.kind in KINDS, (path.name, q.id)
+            assert set(q.passages) <= ids, (path.name, q.id, set(q.passages) - ids)
+            key = " ".join(q.question.lower().split())
+            assert seen.setdefault(key, path.name) == path.name, (q.id, path.name, seen[key])
