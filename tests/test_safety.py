@@ -143,6 +143,17 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("min man krampar på golvet", "emergency"),
     ("fick kramp i vaden i natt, tar mtx", None),
     ("kliar över hela kroppen sen jag började med salazopyrin", None),
+    # Rarer emergencies (written for this test): cauda equina, the unstable RA neck, a hip fracture,
+    # meningitis, blue lips, a bleeding stomach, a cold white leg; and their same-day cousins.
+    ("ont i korsryggen sen i går och nu kan jag inte hålla tätt", "emergency"),
+    ("stel i nacken som vanligt men nu pirrar det i båda benen när jag böjer huvudet", "emergency"),
+    ("morfar halkade i hallen och kan inte resa sig, han ligger kvar", "emergency"),
+    ("39 graders feber och så stel nacke att jag inte kan titta ner, tar enbrel", "emergency"),
+    ("läpparna har blivit blå och jag flämtar", "emergency"),
+    ("bajset är svart sen i morse och nu blir jag yr när jag reser mig, äter naproxen", "emergency"),
+    ("foten är kall och vit och jag kan inte röra tårna", "emergency"),
+    ("svart avföring i dag men ingen yrsel och jag mår bra, tar ipren", "urgent"),
+    ("torrhosta på mtx, andfådd i backar men inte i vila", "urgent"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
