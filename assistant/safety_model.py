@@ -3,7 +3,7 @@ question's embedding, its hashed word and character n-grams, and its nearest lab
 each kind, the highest cosine similarity to a training question of that kind. A linear model on the
 embedding alone draws one boundary per kind; the neighbour block lets "very close to some answerable
 question" (or to some everyday one) count, which is what separates out-of-scope questions for writers
-the model has never read (leave-one-source-out out-of-scope recall .735 -> .837 at the same refusals).
+the model has never read (leave-one-source-out out-of-scope recall .735 -> .835 at the same refusals).
 
 It is trained, not hand-tuned, on data kept outside the code:
 - assistant/data/safety/examples/<kind>.txt and assistant/data/safety/train.jsonl (labelled questions);
@@ -155,26 +155,30 @@ class SafetyModel:
         return model
 
     def probabilities(self, question: str, query_vec: np.ndarray) -> dict[str, float]:
-        vec = query_vec.reshape(1, -1).astype(np.float32)
-        near = neighbour_similarities(vec, self.bank, self.bank_kinds, len(self.classes))
-        x = _with_neighbours(self._ngrams.features([question], vec), near)
-        logits = np.asarray(x @ self.coef.T).ravel() + self.intercept
-        p = np.exp(logits - logits.max())
-        p /= p.sum()
+        p = self.probability_rows([question], query_vec.reshape(1, -1))[0]
         return {c: float(v) for c, v in zip(self.classes, p)}
+
+    def probability_rows(self, questions: list[str], vecs: np.ndarray) -> np.ndarray:
+        """Class probabilities (columns in `classes`) for many questions at once."""
+        vecs = vecs.astype(np.float32)
+        near = neighbour_similarities(vecs, self.bank, self.bank_kinds, len(self.classes))
+        logits = np.asarray(_with_neighbours(self._ngrams.features(questions, vecs), near) @ self.coef.T)
+        logits += self.intercept
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
 
 
 def out_of_source_probabilities(examples: list[Example], embedder) -> list[tuple[Example, dict[str, float]]]:
-    """For each source of labelled questions but "search", a model trained on everything else predicts
-    that source's questions: how the classifier sees a writer it has never read. Used to calibrate
-    thresholds (evaluation.calibrate_safety), never to train the shipped model."""
+    """For each source of labelled questions but the corpus's search questions, a model trained on
+    everything else predicts that source's questions: how the classifier sees a writer it has never read.
+    Used to calibrate thresholds (evaluation.calibrate_safety), never to train the shipped model."""
     out: list[tuple[Example, dict[str, float]]] = []
     for source in sorted({e.source for e in examples if not e.source.startswith("search")}):
         held = [e for e in examples if e.source == source]
         model = SafetyModel.train([e for e in examples if e.source != source], embedder)
         texts = [e.question for e in held]
-        vecs = embedder.embed_queries_np(texts)
-        out += [(e, model.probabilities(e.question, v)) for e, v in zip(held, vecs)]
+        rows = model.probability_rows(texts, embedder.embed_queries_np(texts))
+        out += [(e, {c: float(v) for c, v in zip(model.classes, p)}) for e, p in zip(held, rows)]
     return out
 
 
