@@ -62,7 +62,15 @@ class Rules:
     past_markers: re.Pattern[str]
     now_markers: re.Pattern[str]
     first_person: re.Pattern[str]
-    by_kind: dict[str, list[tuple[re.Pattern[str], str | None]]]  # (pattern, reply template)
+    treatment: re.Pattern[str]  # a personal rule counts only when the question names a treatment
+    by_kind: dict[str, list[Rule]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern[str]
+    reply: str | None = None  # the template in prompts/ to answer with (None: the kind's own)
+    unless: re.Pattern[str] | None = None  # the rule does not count when this matches anywhere
 
 
 def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
@@ -74,6 +82,12 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
         except re.error as e:
             raise ValueError(f"{path.name}: ogiltigt mönster i {where}: {e}") from e
 
+    def rule(entry: str | dict, where: str) -> Rule:
+        if isinstance(entry, str):
+            return Rule(compile_(entry, where))
+        return Rule(compile_(entry["pattern"], where), entry.get("reply"),
+                    compile_(entry["unless"], f"{where}.unless") if entry.get("unless") else None)
+
     return Rules(
         negations=compile_(data["negations"], "negations"),
         about=compile_(data["about"], "about"),
@@ -81,9 +95,8 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
         past_markers=compile_(data["past_markers"], "past_markers"),
         now_markers=compile_(data["now_markers"], "now_markers"),
         first_person=compile_(data["first_person"], "first_person"),
-        by_kind={k: [(compile_(e["pattern"] if isinstance(e, dict) else e, f"{k}[{i}]"),
-                      e.get("reply") if isinstance(e, dict) else None)
-                     for i, e in enumerate(data.get(k, []))] for k in ORDER},
+        treatment=compile_(data["treatment"], "treatment"),
+        by_kind={k: [rule(e, f"{k}[{i}]") for i, e in enumerate(data.get(k, []))] for k in ORDER},
     )
 
 
@@ -117,16 +130,21 @@ class Safety:
         return bool(self.rules.negations.search(" ".join(before.split()[-NEGATION_WINDOW:])))
 
     def rule_match(self, question: str, kind: str, suicide_only: bool = False) -> tuple[str, str | None] | None:
-        """(matched text, reply template) of the first rule of `kind` that matches un-negated.
+        """(matched text, reply template) of the first rule of `kind` that matches un-negated (and whose
+        `unless` does not match; a personal rule also needs a treatment named).
         `suicide_only`: only the rules answered with the suicide template, which apply even to a general
         question (it then gets the reply that names where to talk, never less)."""
         folded = _fold(question)
-        for pattern, reply in self.rules.by_kind[kind]:
-            if suicide_only and reply != "emergency_suicide":
+        if kind == "personal" and not self.rules.treatment.search(folded):
+            return None
+        for rule in self.rules.by_kind[kind]:
+            if suicide_only and rule.reply != "emergency_suicide":
                 continue
-            for m in pattern.finditer(folded):
+            if rule.unless is not None and rule.unless.search(folded):
+                continue
+            for m in rule.pattern.finditer(folded):
                 if not self._negated(folded, m.start()):
-                    return m.group(0), reply
+                    return m.group(0), rule.reply
         return None
 
     def is_general(self, question: str) -> bool:

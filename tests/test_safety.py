@@ -159,6 +159,30 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
 
 
+@pytest.mark.parametrize("question, kind", [
+    # A personal rule needs a treatment in the question: quitting snus or changing jobs is no dose.
+    ("ska jag sluta snusa nu när jag fått ra?", None),
+    ("måste jag byta bostad om trapporna blir för jobbiga", None),
+    ("hur kan jag minska risken för infektioner när jag tar olumiant", None),
+    ("kan jag be om en kopia av min vårdplan", None),
+    ("ska jag sluta med arava nu när levervärdena stiger?", "personal"),
+    ("glömde fredagens dos, ska jag ta den nu?", "personal"),
+    ("borde jag be om en annan biologisk medicin, den här hjälper inte", "personal"),
+    # A fever that is over is not a same-day sign; "feberfri" is not "feber".
+    ("feberfri sedan i lördags efter förkylningen, ska jag börja med enbrel igen?", "personal"),
+    ("hade feber men är frisk igen sen tre dagar, tar mtx, ska jag pausa sprutan en vecka till?", "personal"),
+    ("har haft 38,7 sedan i går och tar rinvoq", "urgent"),
+    # "ska dom" (they shall) is not "ska dö"; a sore breast while nursing is not chest pain; an
+    # NSAID taken daily beside weekly methotrexate is not methotrexate taken daily.
+    ("får man krossa tabletterna eller ska dom sväljas hela?", None),
+    ("bröstet värker när jag ammar, kan det vara mjölkstockning?", None),
+    ("är det ok att ta naproxen varje dag när man står på mtx?", None),
+    ("har tagit mtx varje dag i fyra dagar, trodde det var så", "emergency"),
+])
+def test_rules_are_precise_about_what_they_catch(safety, question, kind):
+    assert safety.triage_rules(question).kind == kind, question
+
+
 @pytest.mark.parametrize("question", [
     "har samlat på mig sömntabletter och i natt är det slut",
     "jag vill bara försvinna, ingen kommer att sakna mig",
