@@ -30,8 +30,10 @@ KINDS = ("emergency", "urgent", "personal", "out_of_scope", "answer")
 HASH_BITS = 14  # per n-gram family; 2 x 16,384 sparse features beside the embedding
 NGRAM_WEIGHT = 0.7  # weight of the (l2-normalised) n-gram blocks relative to the unit embedding
 NEIGHBOUR_WEIGHT = 3.0  # weight of the per-kind nearest-neighbour similarities
+NEIGHBOUR_CENTRE = 0.9  # subtracted first: they sit near 0.9, and centred columns let the solver converge
+                        # 5x faster (67 vs 367 iterations, to a lower loss); the intercept absorbs the shift
 C = 8.0  # inverse regularisation strength
-MODEL_VERSION = 2  # bump when features or training change, so cached weights are not reused
+MODEL_VERSION = 3  # bump when features or training change, so cached weights are not reused
 
 
 @dataclass(frozen=True)
@@ -185,11 +187,12 @@ def out_of_source_probabilities(examples: list[Example], embedder) -> list[tuple
 def _with_neighbours(X, near: np.ndarray):
     from scipy import sparse
 
-    return sparse.hstack([X, sparse.csr_matrix(near * NEIGHBOUR_WEIGHT)]).tocsr()
+    return sparse.hstack([X, sparse.csr_matrix((near - NEIGHBOUR_CENTRE) * NEIGHBOUR_WEIGHT)]).tocsr()
 
 
 def _training_key(examples: list[Example], embedder_name: str) -> str:
-    h = hashlib.sha256(f"v{MODEL_VERSION}|{HASH_BITS}|{NGRAM_WEIGHT}|{NEIGHBOUR_WEIGHT}|{C}|{embedder_name}".encode())
+    h = hashlib.sha256(f"v{MODEL_VERSION}|{HASH_BITS}|{NGRAM_WEIGHT}|{NEIGHBOUR_WEIGHT}|{NEIGHBOUR_CENTRE}|{C}|"
+                       f"{embedder_name}".encode())
     for e in examples:
         h.update(f"\x00{e.kind}\x01{e.source}\x02{e.question}".encode())
     return h.hexdigest()[:16]
