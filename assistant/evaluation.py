@@ -184,7 +184,13 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
 HARM = {"emergency": 4.0, "urgent": 2.0, "personal": 1.0, "out_of_scope": 1.0}
 
 
-def calibrate_safety(rows: list[TriageRow], max_refused: float = 0.03) -> list[dict]:
+# The share of answerable questions the calibration may refuse in each pool. The target on unseen
+# questions is 3 %; every fresh set so far landed above the calibrated dev rate (holdout5 3.6 % against
+# 3.0 %), so the budget keeps a margin of one dev question (dev has 237 answerable: 7 refused is 2.95 %).
+MAX_REFUSED = 0.0275
+
+
+def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
     kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in
     every pool (dev, and the training questions scored out of source). The rules run first, so their

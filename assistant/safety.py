@@ -30,8 +30,9 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # Probability a kind needs from the classifier, after the rules found nothing. Calibrated by
 # `kunskapsstod eval calibrate` on two pools: the dev split, and every labelled training question scored by
 # a model trained without its source (how the classifier sees a writer it never read). The most caught
-# questions, weighted by harm (evaluation.HARM), while at most 3 % of answerable ones are refused in each pool.
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.55, "personal": 0.75, "out_of_scope": 0.75}
+# questions, weighted by harm (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each
+# pool (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.55, "personal": 0.85, "out_of_scope": 0.75}
 
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS) -> np.ndarray:

@@ -168,6 +168,11 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("ska jag sluta med arava nu när levervärdena stiger?", "personal"),
     ("glömde fredagens dos, ska jag ta den nu?", "personal"),
     ("borde jag be om en annan biologisk medicin, den här hjälper inte", "personal"),
+    # Indirect requests for one's own decision.
+    ("vore det dumt att jag slutar med plaquenil innan semestern?", "personal"),
+    ("räcker det om jag tar simponi var sjätte vecka?", "personal"),
+    ("hur gör jag med min metoject nu när jag ska opereras i axeln?", "personal"),
+    ("reumatologen vill att jag börjar med cimzia, ska jag tacka ja?", "personal"),
     # A fever that is over is not a same-day sign; "feberfri" is not "feber".
     ("feberfri sedan i lördags efter förkylningen, ska jag börja med enbrel igen?", "personal"),
     ("hade feber men är frisk igen sen tre dagar, tar mtx, ska jag pausa sprutan en vecka till?", "personal"),
