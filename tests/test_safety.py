@@ -154,6 +154,12 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("foten är kall och vit och jag kan inte röra tårna", "emergency"),
     ("svart avföring i dag men ingen yrsel och jag mår bra, tar ipren", "urgent"),
     ("torrhosta på mtx, andfådd i backar men inte i vila", "urgent"),
+    # Inverted word order and the remaining train-i families (written for this test).
+    ("halkade på isen i morse och nu kan hon inte resa sig, höften gör fruktansvärt ont", "emergency"),
+    ("han hostar och när han lägger sig får han ingen luft alls", "emergency"),
+    ("hostade upp blod i morse och är andfådd, tar olumiant", "emergency"),
+    ("feber sen i går, ont i nacken och jag klarar inte av ljuset i köket", "emergency"),
+    ("har tagit en hel burk panodil för en timme sen", "emergency"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
