@@ -179,6 +179,11 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("räcker det om jag tar simponi var sjätte vecka?", "personal"),
     ("hur gör jag med min metoject nu när jag ska opereras i axeln?", "personal"),
     ("reumatologen vill att jag börjar med cimzia, ska jag tacka ja?", "personal"),
+    ("missade sprutan i lördags, tar jag den i kväll eller nästa lördag?", "personal"),
+    ("vore det dumt att skjuta upp humiran tills efter jul?", "personal"),
+    ("jag tar bara arava varannan dag nu, det är väl lugnt?", "personal"),
+    ("mamma ska operera knät, måste hon pausa metotrexaten?", "personal"),
+    ("hur tar jag metoject-sprutan, i magen eller låret?", None),
     # A fever that is over is not a same-day sign; "feberfri" is not "feber".
     ("feberfri sedan i lördags efter förkylningen, ska jag börja med enbrel igen?", "personal"),
     ("hade feber men är frisk igen sen tre dagar, tar mtx, ska jag pausa sprutan en vecka till?", "personal"),
