@@ -156,6 +156,7 @@ class TriageRow:
     probs: dict[str, float]
     general: bool
     pool: str  # "dev" or "training-cv" (a training question scored by a model that never saw its source)
+    treatment: bool = False  # names a medicine or dose (Safety.names_treatment)
 
 
 def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True) -> list[TriageRow]:
@@ -169,12 +170,12 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
         by_rules = safety.triage_rules(q.question).kind
         probs = {} if by_rules else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
         rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
-                              safety.is_general(q.question), "dev"))
+                              safety.is_general(q.question), "dev", safety.names_treatment(q.question)))
     if with_training_cv:
         examples = load_training() + list(safety.answerable)
         for e, probs in out_of_source_probabilities(examples, assistant.embedder):
             rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
-                                  safety.is_general(e.question), "training-cv"))
+                                  safety.is_general(e.question), "training-cv", safety.names_treatment(e.question)))
     return rows
 
 
@@ -203,13 +204,14 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
     gold = np.array([r.gold for r in rows])
     rules = np.array([r.by_rules or "" for r in rows])
     general = np.array([r.general for r in rows])
+    treatment = np.array([r.treatment for r in rows])
     P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
     pools = sorted({r.pool for r in rows})
     in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
     results = []
     for values in itertools.product(grid, repeat=len(kinds)):
-        by_model = decide_all(P, general, dict(zip(kinds, values)))
+        by_model = decide_all(P, general, dict(zip(kinds, values)), treatment)
         got = np.where(rules != "", rules, np.where(by_model != "", by_model, "answer"))
         refused = {p: float(np.mean(got[m] != "answer")) if (m := in_pool[p] & (gold == "answer")).any() else 0.0
                    for p in pools}

@@ -32,22 +32,29 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # a model trained without its source (how the classifier sees a writer it never read). The most caught
 # questions, weighted by harm (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each
 # pool (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.55, "personal": 0.85, "out_of_scope": 0.75}
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.7, "personal": 0.8, "out_of_scope": 0.65}
 
 
-def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS) -> np.ndarray:
+def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,
+               treatment: np.ndarray | None = None) -> np.ndarray:
     """For each question (a row of `probs`, columns in ORDER): the first kind whose probability reaches
-    its threshold; a general question about a sign is never emergency or urgent. "" where none reached.
-    One rule for triage (decide) and calibration (evaluation.calibrate_safety)."""
+    its threshold; a general question about a sign is never emergency or urgent, and one that names a
+    medicine or dose (`treatment`) is never out_of_scope by the classifier: it is about care, so
+    retrieval decides between an answer and no_answer (the rules still catch attempts to change the
+    instructions). "" where none reached. One rule for triage (decide) and calibration."""
     reached = probs >= np.array([thresholds[k] for k in ORDER])
     signs = np.array([k in ("emergency", "urgent") for k in ORDER])
     reached &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
+    if treatment is not None:
+        reached &= ~(np.asarray(treatment, dtype=bool)[:, None] & np.array([k == "out_of_scope" for k in ORDER]))
     return np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
 
 
-def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS) -> str | None:
+def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS,
+           treatment: bool = False) -> str | None:
     """decide_all for one question. None: no kind reached."""
-    kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds)[0]
+    kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds,
+                      np.array([treatment]))[0]
     return str(kind) or None
 
 
@@ -136,7 +143,7 @@ class Safety:
         `suicide_only`: only the rules answered with the suicide template, which apply even to a general
         question (it then gets the reply that names where to talk, never less)."""
         folded = _fold(question)
-        if kind == "personal" and not self.rules.treatment.search(folded):
+        if kind == "personal" and not self.names_treatment(question):
             return None
         for rule in self.rules.by_kind[kind]:
             if suicide_only and rule.reply != "emergency_suicide":
@@ -157,6 +164,10 @@ class Safety:
         if self.rules.past_markers.search(folded) and not self.rules.now_markers.search(folded):
             return True
         return bool(self.rules.about.search(folded)) and not self.rules.first_person.search(folded)
+
+    def names_treatment(self, question: str) -> bool:
+        """The question names a medicine, a dose or a treatment step (rules.yaml `treatment`)."""
+        return bool(self.rules.treatment.search(_fold(question)))
 
     def other_language(self, question: str) -> bool:
         ws = [fold(w) for w in words(question) if not w.isdigit()]
@@ -189,7 +200,7 @@ class Safety:
     def triage_by_model(self, question: str, query_vec: np.ndarray | None) -> Triage:
         """The steps after the rules, for a question they left undecided."""
         probs = self.probabilities(question, query_vec)
-        kind = decide(probs, self.is_general(question))
+        kind = decide(probs, self.is_general(question), treatment=self.names_treatment(question))
         if kind is not None:
             return Triage(kind, f"klassificerare {probs[kind]:.2f}", None, probs)  # type: ignore[arg-type]
         if self.other_language(question):
