@@ -162,7 +162,7 @@ class TriageRow:
 def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True) -> list[TriageRow]:
     """Calibration rows: the dev questions, plus (by default) every labelled training question as
     predicted by a model trained without its source (safety_model.out_of_source_probabilities)."""
-    from .safety_model import load_training, out_of_source_probabilities
+    from .safety_model import out_of_source_probabilities
 
     safety = assistant.safety
     rows = []
@@ -172,8 +172,7 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
         rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
                               safety.is_general(q.question), "dev", safety.names_treatment(q.question)))
     if with_training_cv:
-        examples = load_training() + list(safety.answerable)
-        for e, probs in out_of_source_probabilities(examples, assistant.embedder):
+        for e, probs in out_of_source_probabilities(safety.training_examples(), assistant.embedder):
             rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
                                   safety.is_general(e.question), "training-cv", safety.names_treatment(e.question)))
     return rows

@@ -70,7 +70,7 @@ class Rules:
     past_markers: re.Pattern[str]
     now_markers: re.Pattern[str]
     first_person: re.Pattern[str]
-    treatment: re.Pattern[str]  # a personal rule counts only when the question names a treatment
+    treatment: re.Pattern[str]  # names a medicine or dose: needed by personal rules; blocks out_of_scope by model
     by_kind: dict[str, list[Rule]]
 
 
@@ -125,8 +125,11 @@ class Safety:
     def model(self) -> SafetyModel | None:
         if self.embedder is None:
             return None
-        examples = load_training() + list(self.answerable)
-        return SafetyModel.load_or_train(examples, self.embedder, self.cache_dir)
+        return SafetyModel.load_or_train(self.training_examples(), self.embedder, self.cache_dir)
+
+    def training_examples(self) -> list[Example]:
+        """What the classifier trains on: the labelled data and the corpus's search questions."""
+        return load_training() + list(self.answerable)
 
     def warm(self) -> None:
         """Train (or load) the classifier now rather than on the first question."""

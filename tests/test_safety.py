@@ -199,6 +199,18 @@ def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
 
 
+def test_a_question_naming_a_medicine_is_never_out_of_scope_by_the_classifier(safety):
+    """Retrieval then decides between an answer and no_answer; the other kinds still apply."""
+    from assistant.safety import decide
+
+    sure = {"out_of_scope": 0.99, "answer": 0.01}
+    assert decide(sure, False, treatment=False) == "out_of_scope"
+    assert decide(sure, False, treatment=True) is None
+    assert decide({"personal": 0.99}, False, treatment=True) == "personal"
+    assert safety.names_treatment("vilken dos kolkicin tar man vid giktattack")
+    assert not safety.names_treatment("hur lång är Eiffeltornet")
+
+
 @pytest.mark.parametrize("question", [
     "har samlat på mig sömntabletter och i natt är det slut",
     "jag vill bara försvinna, ingen kommer att sakna mig",
