@@ -126,6 +126,7 @@ def test_general_question_about_a_sign_versus_a_report(safety):
     "hade bältros för tre år sen, kan man vaccinera sig mot det?",
     "ökar olumiant risken för bältros?",
     "är svart avföring farligt om man tar ipren?",
+    "hade en stroke för fem år sedan, kan jag ta naproxen?",  # long past: "sedan" as well as "sen"
     "vad gäller om man är man och vill skaffa barn med mtx?",  # 'gäller om' folds to 'galler om', not a sore calf
 ])
 def test_general_past_or_hypothetical_questions_are_not_reports(safety, question):
@@ -160,6 +161,10 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("hostade upp blod i morse och är andfådd, tar olumiant", "emergency"),
     ("feber sen i går, ont i nacken och jag klarar inte av ljuset i köket", "emergency"),
     ("har tagit en hel burk panodil för en timme sen", "emergency"),
+    # A stroke sign that passed within minutes is still a 112 call ("det gick över" is not long past).
+    ("hade svårt att hitta orden i fem minuter, det gick över", "emergency"),
+    ("pappas mungipa hängde en kvart för en timme sedan men det gick över", "emergency"),
+    ("mamma kunde inte prata en stund men det gick över nu, ska vi vänta till i morgon?", "emergency"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
