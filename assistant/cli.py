@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
                            ("train-ranker", "träna rankningsmodellen på en split (dev)")):
         ep = esub.add_parser(name, help=helptext)
         ep.add_argument("--split", default="dev",
-                        help="en fil i eval/questions/ (dev, test, holdout, holdout3 … holdout6) eller all")
+                        help="en fil i eval/questions/ (dev, test, holdout, holdout3 … holdout7) eller all")
         ep.add_argument("--json", action="store_true")
         if name == "retrieval":
             ep.add_argument("--modes", default="hybrid", help="t.ex. dense,bm25,rrf,hybrid")
