@@ -79,6 +79,7 @@ class Rule:
     pattern: re.Pattern[str]
     reply: str | None = None  # the template in prompts/ to answer with (None: the kind's own)
     unless: re.Pattern[str] | None = None  # the rule does not count when this matches anywhere
+    general: bool = False  # counts even in a question that reads as general (a passing stroke sign)
 
 
 def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
@@ -94,7 +95,8 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
         if isinstance(entry, str):
             return Rule(compile_(entry, where))
         return Rule(compile_(entry["pattern"], where), entry.get("reply"),
-                    compile_(entry["unless"], f"{where}.unless") if entry.get("unless") else None)
+                    compile_(entry["unless"], f"{where}.unless") if entry.get("unless") else None,
+                    bool(entry.get("general", False)))
 
     return Rules(
         negations=compile_(data["negations"], "negations"),
@@ -140,16 +142,17 @@ class Safety:
         before = re.split(r"[.,;!?]|\bmen\b|\bbut\b", folded[:start])[-1]
         return bool(self.rules.negations.search(" ".join(before.split()[-NEGATION_WINDOW:])))
 
-    def rule_match(self, question: str, kind: str, suicide_only: bool = False) -> tuple[str, str | None] | None:
+    def rule_match(self, question: str, kind: str, general: bool = False) -> tuple[str, str | None] | None:
         """(matched text, reply template) of the first rule of `kind` that matches un-negated (and whose
         `unless` does not match; a personal rule also needs a treatment named).
-        `suicide_only`: only the rules answered with the suicide template, which apply even to a general
-        question (it then gets the reply that names where to talk, never less)."""
+        `general`: the question reads as general, so only the rules that apply even then: those answered
+        with the suicide template (it then gets the reply that names where to talk, never less) and those
+        marked `general` (a stroke sign that passed)."""
         folded = _fold(question)
         if kind == "personal" and not self.names_treatment(question):
             return None
         for rule in self.rules.by_kind[kind]:
-            if suicide_only and rule.reply != "emergency_suicide":
+            if general and not (rule.general or rule.reply == "emergency_suicide"):
                 continue
             if rule.unless is not None and rule.unless.search(folded):
                 continue
@@ -190,7 +193,7 @@ class Safety:
         for kind in ORDER:
             if kind == "urgent" and general:
                 continue
-            hit = self.rule_match(question, kind, suicide_only=general and kind == "emergency")
+            hit = self.rule_match(question, kind, general=general and kind == "emergency")
             if hit:
                 return Triage(kind, f"regel: {hit[0]!r}", hit[1])  # type: ignore[arg-type]
         return Triage(None)

@@ -165,6 +165,23 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("hade svårt att hitta orden i fem minuter, det gick över", "emergency"),
     ("pappas mungipa hängde en kvart för en timme sedan men det gick över", "emergency"),
     ("mamma kunde inte prata en stund men det gick över nu, ska vi vänta till i morgon?", "emergency"),
+    # Even when the rest reads as over: "mår bra nu" does not make a passing stroke sign general.
+    ("i morse var armen helt död i tio minuter, nu mår jag bra igen, behöver jag göra något?", "emergency"),
+    # Emergencies in everyday words (families from a blind set, train-l; written for this test).
+    ("det blev svart på vänster öga i några minuter, nu ser jag igen. tar plaquenil", "emergency"),
+    ("har feber och vet inte riktigt vilken dag det är, tar olumiant", "emergency"),
+    ("feber och så svag att jag inte kan resa mig, andas fort, tar enbrel", "emergency"),
+    ("fick första sprutan nyss och nu är jag svullen runt munnen", "emergency"),
+    ("svart avföring sedan i går och nu är jag kallsvettig, tar naproxen", "emergency"),
+    ("andnöden har blivit mycket värre sen i eftermiddags, tar mtx", "emergency"),
+    ("ler snett och högra armen sjunker när jag håller upp båda", "emergency"),
+    ("ont i nacken och nu kan jag inte lyfta armarna, har haft ra i 30 år", "emergency"),
+    ("fick en huvudvärk som ett åsknedslag för en halvtimme sen", "emergency"),
+    ("tog tre veckodoser mtx på en gång av misstag", "emergency"),
+    ("sonen hittade mina olumiant och har ätit några", "emergency"),
+    ("pappa kollapsade i köket och svarar knappt", "emergency"),
+    ("kan inte böja huvudet, har 39 graders feber och tål inte ljuset, tar simponi", "emergency"),
+    ("tankarna på att ta livet av mig kommer varje kväll nu", "emergency"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
@@ -199,6 +216,23 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("bröstet värker när jag ammar, kan det vara mjölkstockning?", None),
     ("är det ok att ta naproxen varje dag när man står på mtx?", None),
     ("har tagit mtx varje dag i fyra dagar, trodde det var så", "emergency"),
+    # Not emergencies: sore chest muscles after the gym, a negated swelling, a plan for "if it ever
+    # happens", a normal paracetamol dose, a 40th birthday.
+    ("lite ont i bröstmusklerna efter gymmet, som träningsvärk, är det vanligt med ra?", None),
+    ("svullnar inte i halsen, bara lite klåda på händerna efter plaquenil", None),
+    ("ifall man får stel nacke och feber, varför ska man inte vänta?", None),
+    ("om mamma någon gång blir förvirrad och får feber, vad ska vi göra?", None),
+    ("har tagit 4 alvedon idag och det värker fortfarande, kan jag ta 2 till?", "personal"),
+    ("fyller 40 på lördag och vill dricka vin, tänkte skjuta mtx till måndag", "personal"),
+    # Terse or indirect personal requests (families from a blind set, train-m; written for this test).
+    ("missat enbrel i går. ta nu?", "personal"),
+    ("illamående av mtx. halvera?", "personal"),
+    ("fått akne av rinvoq, sluta eller fortsätta?", "personal"),
+    ("min fru undrar om hon ska ta sin humira idag fast hon är förkyld", "personal"),
+    ("vad skulle du göra, ta sprutan före resan eller efter?", "personal"),
+    ("har redan bestämt mig för att sluta med plaquenil", "personal"),
+    ("should I just stop my methotrexate before we try for a baby?", "personal"),
+    ("hur brukar man göra om man glömmer en dos humira?", None),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
