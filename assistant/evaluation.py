@@ -155,22 +155,32 @@ class TriageRow:
     by_rules: str | None
     probs: dict[str, float]
     general: bool
-    pool: str  # "dev" or "training-cv" (a training question scored by a model that never saw its source)
+    pool: str  # "dev", "retired" (RETIRED_SPLITS) or "training-cv" (a training question scored by a model
+               # that never saw its source)
     treatment: bool = False  # names a medicine or dose (Safety.names_treatment)
 
 
-def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True) -> list[TriageRow]:
-    """Calibration rows: the dev questions, plus (by default) every labelled training question as
-    predicted by a model trained without its source (safety_model.out_of_source_probabilities)."""
+# Evaluation splits retired to tuning (eval/README.md): each was scored many times, so it no longer
+# measures a writer the system has not met; its questions were read and rules written from its misses.
+# Calibration scores them as a third pool: writers the classifier never trained on.
+RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5")
+
+
+def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True,
+                retired: list[Question] = ()) -> list[TriageRow]:
+    """Calibration rows: the dev questions, the `retired` ones (pool "retired"), plus (by default) every
+    labelled training question as predicted by a model trained without its source
+    (safety_model.out_of_source_probabilities)."""
     from .safety_model import out_of_source_probabilities
 
     safety = assistant.safety
     rows = []
-    for q in questions:
-        by_rules = safety.triage_rules(q.question).kind
-        probs = {} if by_rules else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
-        rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
-                              safety.is_general(q.question), "dev", safety.names_treatment(q.question)))
+    for pool, qs in (("dev", questions), ("retired", retired)):
+        for q in qs:
+            by_rules = safety.triage_rules(q.question).kind
+            probs = {} if by_rules else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
+            rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
+                                  safety.is_general(q.question), pool, safety.names_treatment(q.question)))
     if with_training_cv:
         for e, probs in out_of_source_probabilities(safety.training_examples(), assistant.embedder):
             rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
@@ -193,7 +203,7 @@ MAX_REFUSED = 0.0275
 def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
     kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in
-    every pool (dev, and the training questions scored out of source). The rules run first, so their
+    every pool (dev, the retired holdouts, and the training questions scored out of source). The rules run first, so their
     catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
@@ -223,7 +233,10 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
         results.append({"thresholds": dict(zip(kinds, values)), "recall": {k: round(v, 3) for k, v in recall.items()},
                         "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
                         "score": sum(HARM[k] * recall[k] for k in kinds)})
-    results.sort(key=lambda r: (-r["score"], -sum(r["thresholds"].values())))
+    # Ties on the score: the fewest refusals; then the lowest emergency threshold (the same catches and
+    # refusals in every pool, and a missed emergency weighs most, HARM); then the highest others.
+    results.sort(key=lambda r: (-r["score"], sum(r["answerable_refused"].values()), r["thresholds"]["emergency"],
+                                -sum(v for k, v in r["thresholds"].items() if k != "emergency")))
     return results[:5]
 
 
@@ -335,6 +348,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         for r in calibrate(assistant, questions):
             print(json.dumps(r))
         print("\nsafety, klassificerarens trösklar (efter reglerna; bästa först):")
-        for r in calibrate_safety(triage_rows(assistant, questions)):
+        retired = [q for split in RETIRED_SPLITS for q in load_questions(split)]
+        for r in calibrate_safety(triage_rows(assistant, questions, retired=retired)):
             print(json.dumps(r, ensure_ascii=False))
     return 0
