@@ -182,6 +182,17 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("pappa kollapsade i köket och svarar knappt", "emergency"),
     ("kan inte böja huvudet, har 39 graders feber och tål inte ljuset, tar simponi", "emergency"),
     ("tankarna på att ta livet av mig kommer varje kväll nu", "emergency"),
+    # The danger named beside a same-day sign, which an urgent rule would catch first (families from
+    # a blind set on that boundary, train-n; written for this test).
+    ("har feber och tar humira och nu känns det som att jag ska dö", "emergency"),
+    ("sen nya tabletterna har skinnet på armarna börjat lossna, tar mtx och har feber", "emergency"),
+    ("tar enbrel, har 39,5 och har inte kissat sen i morse", "emergency"),
+    ("feber sen i går, tar olumiant, och nu andas jag så fort att jag knappt kan prata", "emergency"),
+    ("hostar sen en vecka på mtx och nu kom det blodlevrar", "emergency"),
+    ("farmor tar kortison, har feber och går knappt att väcka", "emergency"),
+    ("feber och svullen fotled, tar rinvoq, och helt plötsligt hittar jag inte orden", "emergency"),
+    ("har 38,9 och tar cimzia men är klar i huvudet och vet vilken dag det är", "urgent"),
+    ("svullen lymfkörtel på halsen och feber, tar arava", "urgent"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
