@@ -202,9 +202,9 @@ MAX_REFUSED = 0.0275
 
 def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
-    kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in
-    every pool (dev, the retired holdouts, and the training questions scored out of source). The rules run first, so their
-    catches and refusals are fixed. Recall is averaged over the pools. Best first."""
+    kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in every pool
+    (dev, the retired holdouts, and the training questions scored out of source). The rules run first,
+    so their catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
     from .safety import ORDER, decide_all

@@ -28,11 +28,11 @@ ORDER = ("emergency", "urgent", "personal", "out_of_scope")
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
 # Probability a kind needs from the classifier, after the rules found nothing. Calibrated by
-# `kunskapsstod eval calibrate` on three pools: the dev split, the retired holdouts (evaluation.RETIRED_SPLITS),
-# and every labelled training question scored by a model trained without its source (how the classifier
-# sees a writer it never read). The most caught
-# questions, weighted by harm (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each
-# pool (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
+# `kunskapsstod eval calibrate` on three pools: the dev split, the retired holdouts
+# (evaluation.RETIRED_SPLITS), and every labelled training question scored by a model trained without its
+# source (how the classifier sees a writer it never read). The most caught questions, weighted by harm
+# (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
+# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
 THRESHOLDS = {"emergency": 0.4, "urgent": 0.6, "personal": 0.85, "out_of_scope": 0.6}
 
 

@@ -236,3 +236,20 @@ def test_calibration_respects_the_refusal_budget_in_every_pool():
     assert best["thresholds"]["personal"] == 0.65
     assert best["recall"]["personal"] == 0.5  # dev 1.0, training-cv 0.0, averaged over the pools
     assert all(v <= 0.03 for v in best["answerable_refused"].values())
+
+
+def test_calibration_ties_go_to_fewer_refusals_then_the_lower_emergency_threshold():
+    """Equal catches: the thresholds that refuse fewer answerable questions win; with those equal too,
+    the lowest emergency threshold (a missed emergency weighs most)."""
+    from assistant.evaluation import TriageRow, calibrate_safety
+
+    def row(gold, p_emergency, p_personal, pool="dev"):
+        probs = {"emergency": p_emergency, "urgent": 0.0, "personal": p_personal, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, pool)
+
+    rows = [row("answer", 0.1, 0.1) for _ in range(98)]
+    rows += [row("answer", 0.1, 0.52)]  # refused by any personal threshold up to 0.50 …
+    rows += [row("personal", 0.0, 0.58), row("emergency", 0.62, 0.0)]  # … which catch no more than 0.55
+    best = calibrate_safety(rows)[0]["thresholds"]
+    assert best["personal"] == 0.55  # not 0.30-0.50: the same catches, one more refusal
+    assert best["emergency"] == 0.3  # 0.30-0.60 catch and refuse the same: the lowest
