@@ -230,14 +230,17 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
         for k in kinds:
             per_pool = [float(np.mean(got[m] == k)) for p in pools if (m := in_pool[p] & (gold == k)).any()]
             recall[k] = sum(per_pool) / len(per_pool) if per_pool else 0.0
-        results.append({"thresholds": dict(zip(kinds, values)), "recall": {k: round(v, 3) for k, v in recall.items()},
-                        "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
-                        "score": sum(HARM[k] * recall[k] for k in kinds)})
-    # Ties on the score: the fewest refusals; then the lowest emergency threshold (the same catches and
-    # refusals in every pool, and a missed emergency weighs most, HARM); then the highest others.
-    results.sort(key=lambda r: (-r["score"], sum(r["answerable_refused"].values()), r["thresholds"]["emergency"],
-                                -sum(v for k, v in r["thresholds"].items() if k != "emergency")))
-    return results[:5]
+        score = sum(HARM[k] * recall[k] for k in kinds)
+        # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
+        # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
+        # and a missed emergency weighs most, HARM); then the highest others.
+        key = (-score, sum(refused.values()), values[0], -sum(values[1:]))
+        results.append((key, {"thresholds": dict(zip(kinds, values)),
+                              "recall": {k: round(v, 3) for k, v in recall.items()},
+                              "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
+                              "score": score}))
+    results.sort(key=lambda kr: kr[0])
+    return [r for _, r in results[:5]]
 
 
 def ranker_groups(retriever, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:
