@@ -178,7 +178,8 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
     for pool, qs in (("dev", questions), ("retired", retired)):
         for q in qs:
             by_rules = safety.triage_rules(q.question).kind
-            probs = {} if by_rules else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
+            probs = ({} if by_rules not in (None, "urgent")  # an urgent match may still be escalated
+                     else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question)))
             rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
                                   safety.is_general(q.question), pool, safety.names_treatment(q.question)))
     if with_training_cv:
@@ -192,6 +193,11 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
 # missed same-day sign (fever on a biological drug) can cost a hospital stay; a missed personal or
 # out-of-scope question gets a cited general answer instead of the right reply.
 HARM = {"emergency": 4.0, "urgent": 2.0, "personal": 1.0, "out_of_scope": 1.0}
+# A same-day question sent to 112 is over-triaged: the person still gets care that day, at the cost of
+# an ambulance call or a fright. Calibration counts it as half caught, not as missed, so that a higher
+# emergency threshold is not rewarded in full for the urgent questions it stops sending to 112
+# (emergency is checked first) while it lets emergencies through.
+OVER_TRIAGE_CREDIT = 0.5
 
 
 # The share of answerable questions the calibration may refuse in each pool. The target on unseen
@@ -202,19 +208,21 @@ MAX_REFUSED = 0.0275
 
 def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
-    kind weighted by HARM, while refusing at most `max_refused` of the answerable ones in every pool
-    (dev, the retired holdouts, and the training questions scored out of source). The rules run first,
-    so their catches and refusals are fixed. Recall is averaged over the pools. Best first."""
+    kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), while refusing
+    at most `max_refused` of the answerable ones in every pool (dev, the retired holdouts, and the
+    training questions scored out of source). The rules run first, so their catches and refusals are
+    fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
-    from .safety import ORDER, decide_all
+    from .safety import ESCALATE, ORDER, decide_all
 
     kinds = list(ORDER)
     gold = np.array([r.gold for r in rows])
-    rules = np.array([r.by_rules or "" for r in rows])
     general = np.array([r.general for r in rows])
     treatment = np.array([r.treatment for r in rows])
     P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
+    rules = np.array([r.by_rules or "" for r in rows])
+    rules = np.where((rules == "urgent") & (P[:, kinds.index("emergency")] >= ESCALATE), "emergency", rules)
     pools = sorted({r.pool for r in rows})
     in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
@@ -226,11 +234,14 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
                    for p in pools}
         if max(refused.values()) > max_refused:
             continue
-        recall = {}
+        recall, caught = {}, {}
         for k in kinds:
-            per_pool = [float(np.mean(got[m] == k)) for p in pools if (m := in_pool[p] & (gold == k)).any()]
-            recall[k] = sum(per_pool) / len(per_pool) if per_pool else 0.0
-        score = sum(HARM[k] * recall[k] for k in kinds)
+            exact = [(float(np.mean(got[m] == k)), float(np.mean(got[m] == "emergency")))
+                     for p in pools if (m := in_pool[p] & (gold == k)).any()]
+            recall[k] = sum(e for e, _ in exact) / len(exact) if exact else 0.0
+            over = sum(o for _, o in exact) / len(exact) if exact and k == "urgent" else 0.0
+            caught[k] = recall[k] + OVER_TRIAGE_CREDIT * over
+        score = sum(HARM[k] * caught[k] for k in kinds)
         # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
         # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
         # and a missed emergency weighs most, HARM); then the highest others.

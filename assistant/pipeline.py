@@ -82,9 +82,11 @@ class Assistant:
         clock.lap("embed")
         if triage.kind is None:
             triage = self.safety.triage_by_model(question, query_vec)  # rules already ran
-            clock.lap("safety")
-            if triage.kind in ("emergency", "out_of_scope"):
-                return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)
+        else:  # an urgent rule match the classifier finds an emergency becomes one
+            triage = self.safety.escalate(triage, question, query_vec)
+        clock.lap("safety")
+        if triage.kind in ("emergency", "out_of_scope"):
+            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)
 
         retrieval = self.retriever.search(search_text, k=self.settings.top_k, query_vec=query_vec)
         clock.lap("retrieve")

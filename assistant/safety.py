@@ -33,7 +33,16 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # source (how the classifier sees a writer it never read). The most caught questions, weighted by harm
 # (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
 # (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.6, "personal": 0.85, "out_of_scope": 0.6}
+THRESHOLDS = {"emergency": 0.5, "urgent": 0.35, "personal": 0.8, "out_of_scope": 0.7}
+
+# An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
+# emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
+# emergency probability of ESCALATE or more makes it an emergency. Not calibrated with THRESHOLDS: the
+# gain cannot be seen in pools whose rules were written from their own misses. Chosen where it can be
+# seen, on blind sets scored with the rules from before them (train-n, holdout6, train-p), together
+# with every urgent-rule match in dev and the retired holdouts: at 0.8, 11 of the 34 emergencies an
+# urgent rule had hidden go to 112, and 2 of 419 urgent questions do (0.5 %); at 0.6, 18 and 5 (1.2 %).
+ESCALATE = 0.8
 
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,
@@ -85,8 +94,15 @@ class Rule:
 
 def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    named = {str(k): str(v) for k, v in (data.get("words") or {}).items()}
 
     def compile_(src: str, where: str) -> re.Pattern[str]:
+        def expand(m: re.Match[str]) -> str:
+            if m.group(1) not in named:
+                raise ValueError(f"{path.name}: okänd ordlista {{{m.group(1)}}} i {where}")
+            return named[m.group(1)]
+
+        src = re.sub(r"\{([a-z_]+)\}", expand, src)  # a named word list; {0,3} stays a quantifier
         try:
             return re.compile(fold(src), re.I)  # fold å/ä/ö only: lowercasing would turn \W into \w
         except re.error as e:
@@ -202,7 +218,20 @@ class Safety:
     def triage(self, question: str, query_vec: np.ndarray | None = None) -> Triage:
         """Rules first; then, given the question's vector, the classifier; then the language check."""
         by_rules = self.triage_rules(question)
-        return by_rules if by_rules.kind is not None else self.triage_by_model(question, query_vec)
+        if by_rules.kind is None:
+            return self.triage_by_model(question, query_vec)
+        return self.escalate(by_rules, question, query_vec)
+
+    def escalate(self, triage: Triage, question: str, query_vec: np.ndarray | None) -> Triage:
+        """An urgent rule match that the classifier, given the question's vector, finds an emergency
+        (ESCALATE) becomes one; any other triage is returned as it is."""
+        if triage.kind != "urgent":
+            return triage
+        probs = self.probabilities(question, query_vec)
+        if probs.get("emergency", 0.0) >= ESCALATE:
+            return Triage("emergency", f"{triage.reason}; klassificerare {probs['emergency']:.2f} för akut",
+                          None, probs)
+        return triage
 
     def triage_by_model(self, question: str, query_vec: np.ndarray | None) -> Triage:
         """The steps after the rules, for a question they left undecided."""

@@ -253,3 +253,39 @@ def test_calibration_ties_go_to_fewer_refusals_then_the_lower_emergency_threshol
     best = calibrate_safety(rows)[0]["thresholds"]
     assert best["personal"] == 0.55  # not 0.30-0.50: the same catches, one more refusal
     assert best["emergency"] == 0.3  # 0.30-0.60 catch and refuse the same: the lowest
+
+
+def test_calibration_counts_an_escalated_urgent_rule_match_as_an_emergency():
+    """The rules' catches are fixed in calibration, but an urgent match with an emergency probability
+    of ESCALATE or more is an emergency there too, as in triage."""
+    from assistant.evaluation import TriageRow, calibrate_safety
+    from assistant.safety import ESCALATE
+
+    def row(gold, by_rules, p_emergency):
+        probs = {"emergency": p_emergency, "urgent": 0.0, "personal": 0.0, "out_of_scope": 0.0}
+        return TriageRow(gold, by_rules, probs, False, "dev")
+
+    rows = [row("answer", None, 0.0) for _ in range(50)]
+    rows += [row("emergency", "urgent", ESCALATE), row("urgent", "urgent", ESCALATE - 0.01)]
+    best = calibrate_safety(rows)[0]
+    assert best["recall"]["emergency"] == 1.0 and best["recall"]["urgent"] == 1.0
+
+
+def test_calibration_counts_an_urgent_question_sent_to_112_as_half_caught():
+    """Over-triage is not a miss: a threshold that lets an emergency through to catch two urgent
+    questions (which the lower one sends to 112) loses, where counting those two as missed would win."""
+    from assistant.evaluation import HARM, OVER_TRIAGE_CREDIT, TriageRow, calibrate_safety
+
+    def row(gold, p_emergency, p_urgent=0.0):
+        probs = {"emergency": p_emergency, "urgent": p_urgent, "personal": 0.0, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, "dev")
+
+    rows = [row("answer", 0.0) for _ in range(100)]
+    rows += [row("emergency", 0.45), row("emergency", 0.95), row("emergency", 0.95)]
+    rows += [row("urgent", 0.45, 0.9), row("urgent", 0.45, 0.9)]
+    # Counted as missed, the higher threshold would score 4 * 2/3 + 2 = 4.67 over 4 * 1 + 0 = 4.
+    assert HARM["emergency"] * 2 / 3 + HARM["urgent"] > HARM["emergency"]
+    best = calibrate_safety(rows)[0]
+    assert best["thresholds"]["emergency"] <= 0.45
+    assert best["recall"]["emergency"] == 1.0 and best["recall"]["urgent"] == 0.0
+    assert best["score"] == HARM["emergency"] + HARM["urgent"] * OVER_TRIAGE_CREDIT
