@@ -39,10 +39,13 @@ THRESHOLDS = {"emergency": 0.5, "urgent": 0.35, "personal": 0.8, "out_of_scope":
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
 # emergency probability of ESCALATE or more makes it an emergency. Not calibrated with THRESHOLDS: the
 # gain cannot be seen in pools whose rules were written from their own misses. Chosen where it can be
-# seen, on blind sets scored with the rules from before them (train-n, holdout6, train-p), together
-# with every urgent-rule match in dev and the retired holdouts: at 0.8, 11 of the 34 emergencies an
-# urgent rule had hidden go to 112, and 2 of 419 urgent questions do (0.5 %); at 0.6, 18 and 5 (1.2 %).
-ESCALATE = 0.8
+# seen: blind sets scored with the rules from before them (train-n, train-p, train-q, holdout6) and
+# every urgent-rule match in dev and the retired holdouts, 43 hidden emergencies and 466 urgent
+# questions in all. 0.6 catches the most, weighted as calibration weighs them (evaluation.HARM, an
+# urgent question sent to 112 half caught), while sending at most 1.5 % of the urgent ones to 112
+# (emergency precision must stay over 90 %): 22 of the 43 emergencies and 6 of the urgent (1.3 %).
+# At 0.8: 12 and 3; at 0.35, the unconstrained best: 32 and 15 (3.2 %).
+ESCALATE = 0.6
 
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,

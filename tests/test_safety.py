@@ -222,6 +222,20 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("provsvaren visade lågt antal vita blodkroppar och nu har jag ont i halsen", "urgent"),
     ("on Olumiant, red rash with blisters on one side of my back", "urgent"),
     ("on plaquenil and straight lines look wavy when I read", "urgent"),
+    # Emergencies told indirectly (families from a blind set, train-q; written for this test): black
+    # stool or vomit with faintness, numbness in the groin, a heavy chest spreading to the jaw, a neck
+    # too stiff to bend with fever, swelling with an itching throat, breathing as through a straw,
+    # feeling gone from half the face for a while, fever with someone who can barely stand.
+    ("det har kommit tjärsvart bajs i dag och jag blir yr när jag reser mig, tar naproxen", "emergency"),
+    ("pappa kräks något svart som ser ut som kaffesump", "emergency"),
+    ("helt bortdomnad runt skrevet och får inte kissa", "emergency"),
+    ("det känns som en tyngd över bröstet och det sprider sig upp i käken", "emergency"),
+    ("feber sen i morse och kan inte föra hakan mot bröstet", "emergency"),
+    ("ögonlocken har svullnat och det kliar i halsen efter infusionen", "emergency"),
+    ("andas som genom ett sugrör sen en timme", "emergency"),
+    ("tappade känseln i halva ansiktet i tio minuter, nu är det bra igen", "emergency"),
+    ("har feber och frossa och nu kan han knappt stå", "emergency"),
+    ("svart avföring i morse men ingen yrsel alls, tar ipren", "urgent"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
@@ -307,6 +321,12 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("små blåmärken där jag sprutar mig, är det vanligt?", None),
     ("5 mg prednisolon tar jag, kan det ge benskörhet?", None),
     ("why do i need eye checks on plaquenil if my vision is fine?", None),
+    # General however they begin: "blöder man", "hur vet man", "if you get", "går det att överdosera".
+    ("blöder man lättare av arava?", None),
+    ("järn gör bajset svart, men hur vet man när svart avföring är farligt?", None),
+    ("går det att överdosera folsyra?", None),
+    ("är det någon skillnad på svimning och att vara medvetslös?", None),
+    ("if you get a fever on humira, who should you call?", None),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
