@@ -163,7 +163,7 @@ class TriageRow:
 # Evaluation splits retired to tuning (eval/README.md): each was scored many times, so it no longer
 # measures a writer the system has not met; its questions were read and rules written from its misses.
 # Calibration scores them as a third pool: writers the classifier never trained on.
-RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5", "holdout6")
+RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
 
 
 def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True,
