@@ -214,7 +214,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
     fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
-    from .safety import ESCALATE, ORDER, decide_all
+    from .safety import ORDER, decide_all, escalates
 
     kinds = list(ORDER)
     gold = np.array([r.gold for r in rows])
@@ -222,26 +222,28 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
     treatment = np.array([r.treatment for r in rows])
     P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
     rules = np.array([r.by_rules or "" for r in rows])
-    rules = np.where((rules == "urgent") & (P[:, kinds.index("emergency")] >= ESCALATE), "emergency", rules)
+    rules = np.where(escalates(rules, P[:, kinds.index("emergency")]), "emergency", rules)
     pools = sorted({r.pool for r in rows})
     in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
+    # Fixed across the grid: each pool's answerable questions, and per kind the pools that have some.
+    answerable = {p: m for p in pools if (m := in_pool[p] & (gold == "answer")).any()}
+    of_kind = {k: [m for p in pools if (m := in_pool[p] & (gold == k)).any()] for k in kinds}
+
+    def share(got: np.ndarray, masks: list[np.ndarray], kind: str) -> float:
+        """The share of each pool's questions that got `kind`, averaged over the pools."""
+        return sum(float(np.mean(got[m] == kind)) for m in masks) / len(masks) if masks else 0.0
+
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
     results = []
     for values in itertools.product(grid, repeat=len(kinds)):
         by_model = decide_all(P, general, dict(zip(kinds, values)), treatment)
         got = np.where(rules != "", rules, np.where(by_model != "", by_model, "answer"))
-        refused = {p: float(np.mean(got[m] != "answer")) if (m := in_pool[p] & (gold == "answer")).any() else 0.0
-                   for p in pools}
+        refused = {p: float(np.mean(got[answerable[p]] != "answer")) if p in answerable else 0.0 for p in pools}
         if max(refused.values()) > max_refused:
             continue
-        recall, caught = {}, {}
-        for k in kinds:
-            exact = [(float(np.mean(got[m] == k)), float(np.mean(got[m] == "emergency")))
-                     for p in pools if (m := in_pool[p] & (gold == k)).any()]
-            recall[k] = sum(e for e, _ in exact) / len(exact) if exact else 0.0
-            over = sum(o for _, o in exact) / len(exact) if exact and k == "urgent" else 0.0
-            caught[k] = recall[k] + OVER_TRIAGE_CREDIT * over
-        score = sum(HARM[k] * caught[k] for k in kinds)
+        recall = {k: share(got, of_kind[k], k) for k in kinds}
+        over = share(got, of_kind["urgent"], "emergency")  # urgent questions sent to 112
+        score = sum(HARM[k] * (recall[k] + (OVER_TRIAGE_CREDIT * over if k == "urgent" else 0.0)) for k in kinds)
         # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
         # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
         # and a missed emergency weighs most, HARM); then the highest others.

@@ -63,6 +63,12 @@ def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, flo
     return np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
 
 
+def escalates(by_rules, p_emergency):
+    """Whether a rule match (kind, or an array of kinds) becomes an emergency: an urgent match whose
+    emergency probability reaches ESCALATE. One rule for triage (Safety.escalate) and calibration."""
+    return (np.asarray(by_rules) == "urgent") & (np.asarray(p_emergency) >= ESCALATE)
+
+
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS,
            treatment: bool = False) -> str | None:
     """decide_all for one question. None: no kind reached."""
@@ -231,7 +237,7 @@ class Safety:
         if triage.kind != "urgent":
             return triage
         probs = self.probabilities(question, query_vec)
-        if probs.get("emergency", 0.0) >= ESCALATE:
+        if escalates(triage.kind, probs.get("emergency", 0.0)):
             return Triage("emergency", f"{triage.reason}; klassificerare {probs['emergency']:.2f} för akut",
                           None, probs)
         return triage
