@@ -170,20 +170,28 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
                 retired: list[Question] = ()) -> list[TriageRow]:
     """Calibration rows: the dev questions, the `retired` ones (pool "retired"), plus (by default) every
     labelled training question as predicted by a model trained without its source
-    (safety_model.out_of_source_probabilities)."""
-    from .safety_model import out_of_source_probabilities
+    (safety_model.out_of_source_probabilities). The classifier trains on most dev questions
+    (safety_model.tuning_examples), so those are scored the same way, by the model trained without dev:
+    the dev pool measures the dev writer as a new one, never from memory."""
+    from .safety_model import TUNING_SPLIT, out_of_source_probabilities
 
     safety = assistant.safety
+    cv = out_of_source_probabilities(safety.training_examples(), assistant.embedder) if with_training_cv else []
+    dev_cv = {e.question: probs for e, probs in cv if e.source == TUNING_SPLIT}
     rows = []
     for pool, qs in (("dev", questions), ("retired", retired)):
         for q in qs:
             by_rules = safety.triage_rules(q.question).kind
-            probs = ({} if by_rules not in (None, "urgent")  # an urgent match may still be escalated
-                     else safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question)))
+            if pool == "dev" and q.question in dev_cv:
+                probs = dev_cv[q.question]
+            elif by_rules not in (None, "urgent"):  # an urgent match may still be escalated
+                probs = {}
+            else:
+                probs = safety.probabilities(q.question, assistant.embedder.embed_query_np(q.question))
             rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
                                   safety.is_general(q.question), pool, safety.names_treatment(q.question)))
-    if with_training_cv:
-        for e, probs in out_of_source_probabilities(safety.training_examples(), assistant.embedder):
+    for e, probs in cv:
+        if e.source != TUNING_SPLIT:  # already in the dev pool
             rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
                                   safety.is_general(e.question), "training-cv", safety.names_treatment(e.question)))
     return rows

@@ -21,19 +21,23 @@ import numpy as np
 import yaml
 
 from .records import Triage
-from .safety_model import DATA_DIR, Example, SafetyModel, load_training
+from .safety_model import DATA_DIR, Example, SafetyModel, load_training, tuning_examples
 from .swedish import ENGLISH_STOPWORDS, fold, stopwords, words
 
 ORDER = ("emergency", "urgent", "personal", "out_of_scope")
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
 # Probability a kind needs from the classifier, after the rules found nothing. Calibrated by
-# `kunskapsstod eval calibrate` on three pools: the dev split, the retired holdouts
+# `kunskapsstod eval calibrate` on three pools: the dev split (scored by a model trained without it), the
+# retired holdouts
 # (evaluation.RETIRED_SPLITS), and every labelled training question scored by a model trained without its
 # source (how the classifier sees a writer it never read). The most caught questions, weighted by harm
 # (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
-# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen).
-THRESHOLDS = {"emergency": 0.5, "urgent": 0.35, "personal": 0.8, "out_of_scope": 0.7}
+# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen). A 2.25 %
+# budget (emergency .35, urgent .75, personal .75, out_of_scope .70) was weighed against these on the
+# fresh holdout10, by a rule fixed before scoring it: both refused 1 of its 126 answerable questions,
+# and these caught all 27 urgent ones instead of 26.
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.5, "personal": 0.75, "out_of_scope": 0.65}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
@@ -156,8 +160,9 @@ class Safety:
         return SafetyModel.load_or_train(self.training_examples(), self.embedder, self.cache_dir)
 
     def training_examples(self) -> list[Example]:
-        """What the classifier trains on: the labelled data and the corpus's search questions."""
-        return load_training() + list(self.answerable)
+        """What the classifier trains on: the labelled data, the tuning split and the corpus's search
+        questions."""
+        return load_training() + tuning_examples(self.embedder) + list(self.answerable)
 
     def warm(self) -> None:
         """Train (or load) the classifier now rather than on the first question."""

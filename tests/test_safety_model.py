@@ -289,3 +289,99 @@ def test_calibration_counts_an_urgent_question_sent_to_112_as_half_caught():
     assert best["thresholds"]["emergency"] <= 0.45
     assert best["recall"]["emergency"] == 1.0 and best["recall"]["urgent"] == 0.0
     assert best["score"] == HARM["emergency"] + HARM["urgent"] * OVER_TRIAGE_CREDIT
+
+
+def _write_split(directory, name, rows):
+    (directory / f"{name}.jsonl").write_text(
+        "".join(json.dumps({"id": f"{name}-{i}", "question": q, "kind": k}, ensure_ascii=False) + "\n"
+                for i, (q, k) in enumerate(rows)), encoding="utf-8")
+
+
+class _Vectors:
+    """Embeds each known text as a fixed unit vector: equal vectors for the paraphrase pair only."""
+
+    def __init__(self, same: tuple[str, str]):
+        self.same, self.axis = same, {}
+
+    def embed_queries_np(self, texts):
+        out = np.zeros((len(texts), 64), np.float32)
+        for i, t in enumerate(texts):
+            out[i, 0 if t in self.same else self.axis.setdefault(t, 1 + len(self.axis))] = 1.0
+        return out
+
+
+def test_the_tuning_split_trains_the_classifier_but_never_a_held_out_questions_near_copy(tmp_path):
+    """dev is trained on (its writer also wrote test); a dev question that shares most words with a
+    question of another split, or whose embedding is as good as the same, is left out; no_answer is
+    trained as answer, since the safety step passes both on."""
+    from assistant.safety_model import TUNING_SPLIT, tuning_examples
+
+    _write_split(tmp_path, "dev", [
+        ("kan jag ta alvedon samtidigt som mtx", "answer"),         # word near-copy of test
+        ("hur förvarar man humira på resan", "answer"),             # vector near-copy of holdout
+        ("ska jag hoppa över sprutan på fredag", "personal"),
+        ("vad kostar en flygbiljett till Rom", "no_answer"),
+    ])
+    _write_split(tmp_path, "test", [("kan jag ta alvedon samtidigt som mtx?", "answer")])
+    _write_split(tmp_path, "holdout", [("var ska pennan ligga när jag reser", "answer")])
+    got = tuning_examples(_Vectors(("hur förvarar man humira på resan", "var ska pennan ligga när jag reser")),
+                          tmp_path)
+    assert [(e.question, e.kind, e.source) for e in got] == [
+        ("ska jag hoppa över sprutan på fredag", "personal", TUNING_SPLIT),
+        ("vad kostar en flygbiljett till Rom", "answer", TUNING_SPLIT)]
+
+
+def test_the_bundled_tuning_examples_hold_no_held_out_question():
+    """Over the real question sets: no trained dev question is a word near-copy of another split's."""
+    from assistant.safety_model import QUESTIONS_DIR, tuning_examples
+
+    trained = [e.question for e in tuning_examples(None)]
+    assert len(trained) > 300
+    held = [json.loads(line)["question"] for p in sorted(QUESTIONS_DIR.glob("*.jsonl")) if p.stem != "dev"
+            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    held_sets = _word_sets(held)
+    for q, ws in zip(trained, _word_sets(trained)):
+        assert all(len(ws & h) / len(ws | h) < 0.5 for h in held_sets if ws & h), q
+
+
+def test_calibration_scores_trained_dev_questions_with_the_model_that_never_saw_dev(monkeypatch):
+    """A dev question the classifier trained on would be scored from memory: calibration takes its
+    probabilities from the model trained without dev (out of source) and counts it once, in the dev pool."""
+    import assistant.safety_model as sm
+    from assistant.evaluation import Question, triage_rows
+
+    seen, unseen = "ska jag hoppa över sprutan", "hur länge håller en öppnad penna"
+    out_of_source = {"emergency": 0.0, "urgent": 0.0, "personal": 0.3, "out_of_scope": 0.0, "answer": 0.7}
+    full_model = {"emergency": 0.0, "urgent": 0.0, "personal": 0.99, "out_of_scope": 0.0, "answer": 0.01}
+    monkeypatch.setattr(sm, "out_of_source_probabilities",
+                        lambda examples, embedder: [(Example(seen, "personal", "dev"), out_of_source),
+                                                    (Example("en annan fråga", "answer", "train-a"), out_of_source)])
+
+    class FakeSafety:
+        def training_examples(self):
+            return []
+
+        def triage_rules(self, question):
+            from assistant.records import Triage
+            return Triage(None)
+
+        def probabilities(self, question, vec):
+            return full_model
+
+        def is_general(self, question):
+            return False
+
+        def names_treatment(self, question):
+            return True
+
+    class FakeAssistant:
+        safety = FakeSafety()
+
+        class embedder:
+            @staticmethod
+            def embed_query_np(question):
+                return np.zeros(4, np.float32)
+
+    rows = triage_rows(FakeAssistant(), [Question("d1", seen, "personal"), Question("d2", unseen, "answer")])
+    assert [(r.pool, r.probs) for r in rows] == [("dev", out_of_source), ("dev", full_model),
+                                                 ("training-cv", out_of_source)]
