@@ -164,26 +164,28 @@ class TriageRow:
 # measures a writer the system has not met; its questions were read and rules written from its misses.
 # Calibration scores them as a third pool: writers the classifier never trained on.
 RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+# They train the classifier too (safety_model.TUNING_SPLITS), as dev does.
 
 
 def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True,
                 retired: list[Question] = ()) -> list[TriageRow]:
     """Calibration rows: the dev questions, the `retired` ones (pool "retired"), plus (by default) every
     labelled training question as predicted by a model trained without its source
-    (safety_model.out_of_source_probabilities). The classifier trains on most dev questions
-    (safety_model.tuning_examples), so those are scored the same way, by the model trained without dev:
-    the dev pool measures the dev writer as a new one, never from memory."""
-    from .safety_model import TUNING_SPLIT, out_of_source_probabilities
+    (safety_model.out_of_source_probabilities). The classifier trains on most questions of the tuning
+    splits (dev and the retired holdouts; safety_model.tuning_examples), so those are scored the same way,
+    by the model trained without their split: each pool measures its writers as new ones, never from
+    memory."""
+    from .safety_model import TUNING_SPLITS, out_of_source_probabilities
 
     safety = assistant.safety
     cv = out_of_source_probabilities(safety.training_examples(), assistant.embedder) if with_training_cv else []
-    dev_cv = {e.question: probs for e, probs in cv if e.source == TUNING_SPLIT}
+    tuning_cv = {e.question: probs for e, probs in cv if e.source in TUNING_SPLITS}
     rows = []
     for pool, qs in (("dev", questions), ("retired", retired)):
         for q in qs:
             by_rules = safety.triage_rules(q.question).kind
-            if pool == "dev" and q.question in dev_cv:
-                probs = dev_cv[q.question]
+            if q.question in tuning_cv:
+                probs = tuning_cv[q.question]
             elif by_rules not in (None, "urgent"):  # an urgent match may still be escalated
                 probs = {}
             else:
@@ -191,7 +193,7 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
             rows.append(TriageRow("answer" if q.kind == "no_answer" else q.kind, by_rules, probs,
                                   safety.is_general(q.question), pool, safety.names_treatment(q.question)))
     for e, probs in cv:
-        if e.source != TUNING_SPLIT:  # already in the dev pool
+        if e.source not in TUNING_SPLITS:  # already in the dev or retired pool
             rows.append(TriageRow(e.kind, safety.triage_rules(e.question).kind, probs,
                                   safety.is_general(e.question), "training-cv", safety.names_treatment(e.question)))
     return rows
@@ -229,6 +231,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
     general = np.array([r.general for r in rows])
     treatment = np.array([r.treatment for r in rows])
     P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
+    p_answer = np.array([r.probs.get("answer", 0.0) for r in rows])
     rules = np.array([r.by_rules or "" for r in rows])
     rules = np.where(escalates(rules, P[:, kinds.index("emergency")]), "emergency", rules)
     pools = sorted({r.pool for r in rows})
@@ -244,7 +247,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
     grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
     results = []
     for values in itertools.product(grid, repeat=len(kinds)):
-        by_model = decide_all(P, general, dict(zip(kinds, values)), treatment)
+        by_model = decide_all(P, general, dict(zip(kinds, values)), treatment, p_answer)
         got = np.where(rules != "", rules, np.where(by_model != "", by_model, "answer"))
         refused = {p: float(np.mean(got[answerable[p]] != "answer")) if p in answerable else 0.0 for p in pools}
         if max(refused.values()) > max_refused:

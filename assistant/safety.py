@@ -28,16 +28,16 @@ ORDER = ("emergency", "urgent", "personal", "out_of_scope")
 NEGATION_WINDOW = 4  # words before a match that can negate it
 
 # Probability a kind needs from the classifier, after the rules found nothing. Calibrated by
-# `kunskapsstod eval calibrate` on three pools: the dev split (scored by a model trained without it), the
-# retired holdouts
-# (evaluation.RETIRED_SPLITS), and every labelled training question scored by a model trained without its
-# source (how the classifier sees a writer it never read). The most caught questions, weighted by harm
+# `kunskapsstod eval calibrate` on three pools: the dev split, the retired holdouts
+# (evaluation.RETIRED_SPLITS), and every other labelled training question, each scored by a model
+# trained without its source (how the classifier sees a writer it never read; dev and the retired
+# holdouts train it too, safety_model.TUNING_SPLITS). The most caught questions, weighted by harm
 # (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
-# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen). A 2.25 %
-# budget (emergency .35, urgent .75, personal .75, out_of_scope .70) was weighed against these on the
-# fresh holdout10, by a rule fixed before scoring it: both refused 1 of its 126 answerable questions,
-# and these caught all 27 urgent ones instead of 26.
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.5, "personal": 0.75, "out_of_scope": 0.65}
+# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen). That
+# budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
+# splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
+# and 2.75 % caught all 27 urgent ones instead of 26.
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.7, "personal": 0.7, "out_of_scope": 0.55}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
@@ -52,14 +52,25 @@ THRESHOLDS = {"emergency": 0.4, "urgent": 0.5, "personal": 0.75, "out_of_scope":
 ESCALATE = 0.6
 
 
+# Kinds that only route a question elsewhere (to the clinic, or to what the assistant can help with)
+# win by the classifier only when they are also more probable than "answer": below 0.5 a threshold could
+# otherwise refuse a question the classifier itself finds most likely answerable (the fixture corpus's
+# "vilka vaccin behöver jag" at out_of_scope .43, answer .56). emergency and urgent may win below answer.
+MUST_BEAT_ANSWER = ("personal", "out_of_scope")
+
+
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,
-               treatment: np.ndarray | None = None) -> np.ndarray:
+               treatment: np.ndarray | None = None, p_answer: np.ndarray | None = None) -> np.ndarray:
     """For each question (a row of `probs`, columns in ORDER): the first kind whose probability reaches
-    its threshold; a general question about a sign is never emergency or urgent, and one that names a
-    medicine or dose (`treatment`) is never out_of_scope by the classifier: it is about care, so
-    retrieval decides between an answer and no_answer (the rules still catch attempts to change the
-    instructions). "" where none reached. One rule for triage (decide) and calibration."""
+    its threshold (for MUST_BEAT_ANSWER kinds, and beats `p_answer`); a general question about a sign is
+    never emergency or urgent, and one that names a medicine or dose (`treatment`) is never out_of_scope
+    by the classifier: it is about care, so retrieval decides between an answer and no_answer (the rules
+    still catch attempts to change the instructions). "" where none reached. One rule for triage
+    (decide) and calibration."""
     reached = probs >= np.array([thresholds[k] for k in ORDER])
+    if p_answer is not None:
+        routes = np.array([k in MUST_BEAT_ANSWER for k in ORDER])
+        reached &= ~(routes[None, :] & (probs <= np.asarray(p_answer, dtype=float)[:, None]))
     signs = np.array([k in ("emergency", "urgent") for k in ORDER])
     reached &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
     if treatment is not None:
@@ -77,7 +88,7 @@ def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] 
            treatment: bool = False) -> str | None:
     """decide_all for one question. None: no kind reached."""
     kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds,
-                      np.array([treatment]))[0]
+                      np.array([treatment]), np.array([probs.get("answer", 0.0)]))[0]
     return str(kind) or None
 
 

@@ -7,7 +7,7 @@ the model has never read (leave-one-source-out out-of-scope recall .735 -> .835 
 
 It is trained, not hand-tuned, on data kept outside the code:
 - assistant/data/safety/examples/<kind>.txt and assistant/data/safety/train.jsonl (labelled questions);
-- the tuning split (eval/questions/dev.jsonl) less its near-copies of held-out questions (tuning_examples);
+- the tuning splits (dev and the retired holdouts) less near-copies of held-out questions (tuning_examples);
 - the corpus's search questions (knowledge/questions/), as examples of what the texts answer.
 Training takes a few seconds; the weights are cached on disk under a hash of the training data, so a
 restart loads them instead. They are derived data and never committed."""
@@ -72,42 +72,56 @@ def load_training(directory: Path = DATA_DIR) -> list[Example]:
 
 
 QUESTIONS_DIR = Path(__file__).resolve().parent.parent / "eval" / "questions"
-TUNING_SPLIT = "dev"  # the split tuned on; test and the holdouts stay out of training
-NEAR_COPY_JACCARD = 0.5  # a dev question this close to a question of another split is not trained on
+# The splits tuned on, which also train the classifier: dev, and the holdouts retired to tuning
+# (eval/README.md). test and the fresh holdouts stay out of training.
+TUNING_SPLITS = ("dev", "holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+NEAR_COPY_JACCARD = 0.5  # a tuning question this close to a held-out question is not trained on
 NEAR_COPY_COSINE = 0.965
 
 
-def tuning_examples(embedder, directory: Path = QUESTIONS_DIR) -> list[Example]:
-    """The tuning split's questions as labelled examples (source "dev"; no_answer counts as answer: the
-    safety step passes both on). Its writer also wrote the test split, so without it the classifier
-    never reads that writer's style. A question that closely paraphrases one of any other split (word
-    overlap, Jaccard >= NEAR_COPY_JACCARD over folded words, or cosine >= NEAR_COPY_COSINE) is left out,
-    so that no held-out question is met in training."""
-    path = directory / f"{TUNING_SPLIT}.jsonl"
-    if not path.is_file():
-        return []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    held = [json.loads(line)["question"] for p in sorted(directory.glob("*.jsonl")) if p.stem != TUNING_SPLIT
-            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
-    mine = [r["question"] for r in rows]
+def tuning_examples(embedder, directory: Path = QUESTIONS_DIR,
+                    splits: tuple[str, ...] = TUNING_SPLITS) -> list[Example]:
+    """The tuning splits' questions as labelled examples, each split a source of its own (no_answer
+    counts as answer: the safety step passes both on). dev's writer also wrote the test split, and each
+    retired holdout is one more writer. A question that closely paraphrases one of a held-out split
+    (word overlap, Jaccard >= NEAR_COPY_JACCARD over folded words, or cosine >= NEAR_COPY_COSINE) is
+    left out, so that no held-out question is met in training."""
+    def read(path: Path) -> list[dict]:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    rows = [(split, r) for split in splits if (directory / f"{split}.jsonl").is_file()
+            for r in read(directory / f"{split}.jsonl")]
+    held = [r["question"] for p in sorted(directory.glob("*.jsonl")) if p.stem not in splits for r in read(p)]
+    mine = [r["question"] for _, r in rows]
     near = np.zeros(len(mine), dtype=bool)
-    if held:
-        sets, held_sets = _word_sets(mine), _word_sets(held)
-        by_word: dict[str, list[int]] = {}
-        for j, ws in enumerate(held_sets):
-            for w in ws:
-                by_word.setdefault(w, []).append(j)
-        for i, ws in enumerate(sets):
-            shared: dict[int, int] = {}
-            for w in ws:
-                for j in by_word.get(w, ()):
-                    shared[j] = shared.get(j, 0) + 1
-            near[i] = any(n / len(ws | held_sets[j]) >= NEAR_COPY_JACCARD for j, n in shared.items())
+    if held and mine:
+        near = _max_jaccard(_word_sets(mine), _word_sets(held)) >= NEAR_COPY_JACCARD
         if embedder is not None:
             sims = embedder.embed_queries_np(mine) @ embedder.embed_queries_np(held).T
             near |= sims.max(axis=1) >= NEAR_COPY_COSINE
-    return [Example(r["question"], "answer" if r["kind"] == "no_answer" else r["kind"], TUNING_SPLIT)
-            for r, skip in zip(rows, near) if not skip and r["kind"] in KINDS + ("no_answer",)]
+    return [Example(r["question"], "answer" if r["kind"] == "no_answer" else r["kind"], split)
+            for (split, r), skip in zip(rows, near) if not skip and r["kind"] in KINDS + ("no_answer",)]
+
+
+def _max_jaccard(sets: list[frozenset[str]], others: list[frozenset[str]]) -> np.ndarray:
+    """For each word set in `sets`, its highest Jaccard similarity to one in `others` (sparse products:
+    the shared words of every pair at once)."""
+    from scipy import sparse
+
+    vocab: dict[str, int] = {}
+
+    def matrix(rows: list[frozenset[str]]):
+        cols = [vocab.setdefault(w, len(vocab)) for ws in rows for w in ws]
+        indptr = np.cumsum([0] + [len(ws) for ws in rows])
+        return sparse.csr_matrix((np.ones(len(cols), np.float32), cols, indptr))
+
+    A, B = matrix(sets), matrix(others)
+    A.resize(A.shape[0], len(vocab)); B.resize(B.shape[0], len(vocab))
+    shared = (A @ B.T).toarray()
+    sizes_a = np.array([len(ws) for ws in sets], np.float32)[:, None]
+    sizes_b = np.array([len(ws) for ws in others], np.float32)[None, :]
+    union = np.maximum(sizes_a + sizes_b - shared, 1.0)
+    return (shared / union).max(axis=1)
 
 
 def _word_sets(texts: list[str]) -> list[frozenset[str]]:

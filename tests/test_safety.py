@@ -370,6 +370,19 @@ def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
 
 
+def test_routing_kinds_must_also_beat_answer_but_signs_need_not():
+    """personal and out_of_scope route a question away; below 0.5 a threshold alone could refuse a
+    question the classifier finds most likely answerable. An emergency may win below answer."""
+    from assistant.safety import decide
+
+    low = {"emergency": 0.3, "urgent": 0.3, "personal": 0.3, "out_of_scope": 0.3}
+    assert decide({"out_of_scope": 0.43, "answer": 0.56}, False, low) is None
+    assert decide({"out_of_scope": 0.43, "answer": 0.40}, False, low) == "out_of_scope"
+    assert decide({"personal": 0.45, "answer": 0.55}, False, low) is None
+    assert decide({"emergency": 0.35, "answer": 0.6}, False, low) == "emergency"
+    assert decide({"urgent": 0.35, "answer": 0.6}, False, low) == "urgent"
+
+
 def test_a_question_naming_a_medicine_is_never_out_of_scope_by_the_classifier(safety):
     """Retrieval then decides between an answer and no_answer; the other kinds still apply."""
     from assistant.safety import decide

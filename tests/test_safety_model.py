@@ -314,7 +314,7 @@ def test_the_tuning_split_trains_the_classifier_but_never_a_held_out_questions_n
     """dev is trained on (its writer also wrote test); a dev question that shares most words with a
     question of another split, or whose embedding is as good as the same, is left out; no_answer is
     trained as answer, since the safety step passes both on."""
-    from assistant.safety_model import TUNING_SPLIT, tuning_examples
+    from assistant.safety_model import tuning_examples
 
     _write_split(tmp_path, "dev", [
         ("kan jag ta alvedon samtidigt som mtx", "answer"),         # word near-copy of test
@@ -325,19 +325,19 @@ def test_the_tuning_split_trains_the_classifier_but_never_a_held_out_questions_n
     _write_split(tmp_path, "test", [("kan jag ta alvedon samtidigt som mtx?", "answer")])
     _write_split(tmp_path, "holdout", [("var ska pennan ligga när jag reser", "answer")])
     got = tuning_examples(_Vectors(("hur förvarar man humira på resan", "var ska pennan ligga när jag reser")),
-                          tmp_path)
+                          tmp_path, splits=("dev",))
     assert [(e.question, e.kind, e.source) for e in got] == [
-        ("ska jag hoppa över sprutan på fredag", "personal", TUNING_SPLIT),
-        ("vad kostar en flygbiljett till Rom", "answer", TUNING_SPLIT)]
+        ("ska jag hoppa över sprutan på fredag", "personal", "dev"),
+        ("vad kostar en flygbiljett till Rom", "answer", "dev")]
 
 
 def test_the_bundled_tuning_examples_hold_no_held_out_question():
     """Over the real question sets: no trained dev question is a word near-copy of another split's."""
-    from assistant.safety_model import QUESTIONS_DIR, tuning_examples
+    from assistant.safety_model import QUESTIONS_DIR, TUNING_SPLITS, tuning_examples
 
     trained = [e.question for e in tuning_examples(None)]
     assert len(trained) > 300
-    held = [json.loads(line)["question"] for p in sorted(QUESTIONS_DIR.glob("*.jsonl")) if p.stem != "dev"
+    held = [json.loads(line)["question"] for p in sorted(QUESTIONS_DIR.glob("*.jsonl")) if p.stem not in TUNING_SPLITS
             for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     held_sets = _word_sets(held)
     for q, ws in zip(trained, _word_sets(trained)):
@@ -385,3 +385,13 @@ def test_calibration_scores_trained_dev_questions_with_the_model_that_never_saw_
     rows = triage_rows(FakeAssistant(), [Question("d1", seen, "personal"), Question("d2", unseen, "answer")])
     assert [(r.pool, r.probs) for r in rows] == [("dev", out_of_source), ("dev", full_model),
                                                  ("training-cv", out_of_source)]
+
+
+def test_the_splits_that_train_the_classifier_are_dev_and_the_retired_holdouts():
+    """A split trains the classifier only once it is tuning data: dev and the holdouts retired to tuning,
+    never test or a fresh holdout (which calibration and the reports count on being unseen)."""
+    from assistant.evaluation import RETIRED_SPLITS
+    from assistant.safety_model import TUNING_SPLITS
+
+    assert TUNING_SPLITS == ("dev",) + RETIRED_SPLITS
+    assert not {"test", "holdout8", "holdout9", "holdout10"} & set(TUNING_SPLITS)
