@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .records import KINDS
-from .settings import PROJECT_ROOT, Settings
-
-QUESTIONS_DIR = PROJECT_ROOT / "eval" / "questions"
+# The retired holdouts are a calibration pool of their own; like dev they also train the classifier
+# (safety_model.TUNING_SPLITS), so calibration scores each with a model trained without it.
+from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS
+from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -158,13 +159,6 @@ class TriageRow:
     pool: str  # "dev", "retired" (RETIRED_SPLITS) or "training-cv" (a training question scored by a model
                # that never saw its source)
     treatment: bool = False  # names a medicine or dose (Safety.names_treatment)
-
-
-# Evaluation splits retired to tuning (eval/README.md): each was scored many times, so it no longer
-# measures a writer the system has not met; its questions were read and rules written from its misses.
-# Calibration scores them as a third pool: writers the classifier never trained on.
-RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
-# They train the classifier too (safety_model.TUNING_SPLITS), as dev does.
 
 
 def triage_rows(assistant, questions: list[Question], with_training_cv: bool = True,

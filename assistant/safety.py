@@ -171,7 +171,7 @@ class Safety:
         return SafetyModel.load_or_train(self.training_examples(), self.embedder, self.cache_dir)
 
     def training_examples(self) -> list[Example]:
-        """What the classifier trains on: the labelled data, the tuning split and the corpus's search
+        """What the classifier trains on: the labelled data, the tuning splits and the corpus's search
         questions."""
         return load_training() + tuning_examples(self.embedder) + list(self.answerable)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .settings import PROJECT_ROOT
 from .swedish import fold
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,13 @@ def load_training(directory: Path = DATA_DIR) -> list[Example]:
     return out
 
 
-QUESTIONS_DIR = Path(__file__).resolve().parent.parent / "eval" / "questions"
-# The splits tuned on, which also train the classifier: dev, and the holdouts retired to tuning
-# (eval/README.md). test and the fresh holdouts stay out of training.
-TUNING_SPLITS = ("dev", "holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+QUESTIONS_DIR = PROJECT_ROOT / "eval" / "questions"  # the labelled question sets (evaluation.py reads them)
+# Evaluation splits retired to tuning (eval/README.md): each was scored many times, so it no longer
+# measures a writer the system has not met; its questions were read and rules written from its misses.
+RETIRED_SPLITS = ("holdout", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7")
+# The splits tuned on, which also train the classifier: dev and the retired holdouts. test and the fresh
+# holdouts stay out of training.
+TUNING_SPLITS = ("dev",) + RETIRED_SPLITS
 NEAR_COPY_JACCARD = 0.5  # a tuning question this close to a held-out question is not trained on
 NEAR_COPY_COSINE = 0.965
 

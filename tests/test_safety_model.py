@@ -332,7 +332,7 @@ def test_the_tuning_split_trains_the_classifier_but_never_a_held_out_questions_n
 
 
 def test_the_bundled_tuning_examples_hold_no_held_out_question():
-    """Over the real question sets: no trained dev question is a word near-copy of another split's."""
+    """Over the real question sets: no trained tuning question is a word near-copy of a held-out one."""
     from assistant.safety_model import QUESTIONS_DIR, TUNING_SPLITS, tuning_examples
 
     trained = [e.question for e in tuning_examples(None)]
