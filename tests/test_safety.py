@@ -365,6 +365,33 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("lite kliande utslag på halsen sen jag bytte till benepali, går det över?", None),
     ("hur ser jag till att barnbarnen inte kommer åt mina tabletter?", None),
     ("varför tar de lungröntgen innan man börjar med mtx? jag har inga besvär", None),
+    # Session 15, from the tuning pools' misses (written here): jaundice as "ser gul ut", dark urine or
+    # pale stool, mouth sores that stop eating, gums that bleed on their own (not from brushing hard),
+    # one thicker leg; one's own drugs together, someone else's medicine, "behöver jag pausa", dosing
+    # down on one's own, going without a drug, how many tonight. General questions stay answerable.
+    ("svärmor ser lite gul ut i ansiktet sedan helgen, hon tar leflunomid", "urgent"),
+    ("kisset är mörkt som te och bajset ljusgrått, står på mtx", "urgent"),
+    ("såren i munnen gör att jag inte har kunnat äta sen i söndags, tar metoject", "urgent"),
+    ("tandköttet blöder av sig självt sedan jag började med arava", "urgent"),
+    ("ena vaden är svullnare än den andra efter bussresan hem från spanien", "urgent"),
+    ("tandköttet blöder lite när jag borstar hårt, är det vanligt vid RA?", None),
+    ("läkaren på akuten gav mig doxyferm, funkar den ihop med min rinvoq?", "personal"),
+    ("kan jag ta naproxen tillsammans med mina sulfasalazintabletter ikväll?", "personal"),
+    ("får man kombinera alvedon med metotrexat rent generellt?", None),
+    ("jag har glömt mina tabletter hemma, kan jag ta min systers prednisolon?", "personal"),
+    ("behöver jag pausa humiran inför visdomstanden?", "personal"),
+    ("kan jag dra ner på kortisonet själv nu när skovet lagt sig?", "personal"),
+    ("kan jag vara utan metoject under semesterveckan i grekland?", "personal"),
+    ("hur många ipren får jag ta inatt när knät värker så?", "personal"),
+    # From blind set train-t (session 15; written here): a drug started months ago does not make a new
+    # symptom long past; a red hot joint; a leaking wound; a decision already leaning; a medicine
+    # prescribed for something else.
+    ("fick olumiant för tre månader sen och nu har jag feber och frossa", "urgent"),
+    ("hade feber för två år sen när jag tog mtx, kan det komma tillbaka?", None),
+    ("stortån blev plötsligt het och röd i natt, går knappt att ha strumpa på", "urgent"),
+    ("operationssåret på handen luktar konstigt, jag står på cimzia", "urgent"),
+    ("mår bra sen ett år, tror jag kan trappa ner enbrel nu. håller du med?", "personal"),
+    ("kan jag ta tabletterna jag fick mot ryggskottet för mina svullna fingrar?", "personal"),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
