@@ -37,7 +37,7 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
 # and 2.75 % caught all 27 urgent ones instead of 26.
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.7, "personal": 0.7, "out_of_scope": 0.55}
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.7, "personal": 0.7, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
