@@ -209,13 +209,20 @@ OVER_TRIAGE_CREDIT = 0.5
 # 3.0 %), so the budget keeps a margin of one dev question (dev has 237 answerable: 7 refused is 2.95 %).
 MAX_REFUSED = 0.0275
 
+# Of the questions sent to 112 in each pool, at least this share must be emergencies (the target is
+# 90 %, with a margin as above). Without it, the over-triage credit let the emergency threshold fall
+# to .30: the same emergencies caught in every pool, more urgent and off-topic questions sent to 112.
+MIN_EMERGENCY_PRECISION = 0.95
 
-def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) -> list[dict]:
+
+def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
+                     min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
     kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), while refusing
     at most `max_refused` of the answerable ones in every pool (dev, the retired holdouts, and the
-    training questions scored out of source). The rules run first, so their catches and refusals are
-    fixed. Recall is averaged over the pools. Best first."""
+    training questions scored out of source) and keeping emergency precision at MIN_EMERGENCY_PRECISION
+    or more in each (if no thresholds do, the best of those that do not). The rules run first, so their
+    catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
 
     from .safety import ORDER, decide_all, escalates
@@ -246,16 +253,21 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED) ->
         refused = {p: float(np.mean(got[answerable[p]] != "answer")) if p in answerable else 0.0 for p in pools}
         if max(refused.values()) > max_refused:
             continue
+        sent = {p: got[in_pool[p]] == "emergency" for p in pools}
+        precision = {p: float(np.mean(gold[in_pool[p]][sent[p]] == "emergency")) for p in pools if sent[p].any()}
+        imprecise = bool(precision) and min(precision.values()) < min_emergency_precision
         recall = {k: share(got, of_kind[k], k) for k in kinds}
         over = share(got, of_kind["urgent"], "emergency")  # urgent questions sent to 112
         score = sum(HARM[k] * (recall[k] + (OVER_TRIAGE_CREDIT * over if k == "urgent" else 0.0)) for k in kinds)
         # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
         # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
         # and a missed emergency weighs most, HARM); then the highest others.
-        key = (-score, sum(refused.values()), values[0], -sum(values[1:]))
+        # Thresholds under the precision floor rank after all others: used only if none meets it.
+        key = (imprecise, -score, sum(refused.values()), values[0], -sum(values[1:]))
         results.append((key, {"thresholds": dict(zip(kinds, values)),
                               "recall": {k: round(v, 3) for k, v in recall.items()},
                               "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
+                              "emergency_precision": {p: round(v, 3) for p, v in precision.items()},
                               "score": score}))
     results.sort(key=lambda kr: kr[0])
     return [r for _, r in results[:5]]

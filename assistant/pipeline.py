@@ -74,8 +74,10 @@ class Assistant:
         # Emergencies (and other rule matches) are decided before any embedding or retrieval runs.
         triage = self.safety.triage_rules(question)
         clock.lap("safety")
+        support = triage.support  # suicide as a topic: the support lines go first, whatever the reply
         if triage.kind in ("emergency", "out_of_scope"):
-            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)
+            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
+                                support=support)
 
         search_text = self._with_context(question, history)
         query_vec = self.embedder.embed_query_np(search_text)
@@ -85,8 +87,11 @@ class Assistant:
         else:  # an urgent rule match the classifier finds an emergency becomes one
             triage = self.safety.escalate(triage, question, query_vec)
         clock.lap("safety")
+        if triage.kind == "emergency" and support:
+            return self._record(question, "emergency", render("emergency_suicide"), [], clock)
         if triage.kind in ("emergency", "out_of_scope"):
-            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock)
+            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
+                                support=support)
 
         retrieval = self.retriever.search(search_text, k=self.settings.top_k, query_vec=query_vec)
         clock.lap("retrieve")
@@ -94,22 +99,22 @@ class Assistant:
         if triage.kind in WITH_INFO:
             lead = render(triage.reply or triage.kind)
             if not covered:
-                return self._record(question, triage.kind, lead, [], clock)
+                return self._record(question, triage.kind, lead, [], clock, support=support)
             composed = compose(retrieval, self.index)
             clock.lap("compose")
             text = f"{lead}\n\n**Allmän information från texterna:**\n\n{composed.text}"
-            return self._record(question, triage.kind, text, composed.citations, clock)
+            return self._record(question, triage.kind, text, composed.citations, clock, support=support)
         if not covered:
-            return self._record(question, "no_answer", render("no_answer"), [], clock)
+            return self._record(question, "no_answer", render("no_answer"), [], clock, support=support)
         if self.generator:
             generated = self.generator.answer(question, retrieval.hits)
             clock.lap("compose")
             if generated is not None:
                 return self._record(question, "answer", generated.text, generated.citations, clock,
-                                    mode="generative")
+                                    mode="generative", support=support)
         composed = compose(retrieval, self.index)
         clock.lap("compose")
-        return self._record(question, "answer", composed.text, composed.citations, clock)
+        return self._record(question, "answer", composed.text, composed.citations, clock, support=support)
 
     @staticmethod
     def _with_context(question: str, history: list[Turn] | None) -> str:
@@ -121,7 +126,9 @@ class Assistant:
         return question
 
     def _record(self, question: str, kind: str, text: str, citations: list[Citation], clock: "_Clock",
-                mode: str = "extractive") -> Answer:
+                mode: str = "extractive", support: bool = False) -> Answer:
+        if support:  # where to talk comes before anything else; 112 is in its first line
+            text = f"{render('suicide_support')}\n\n{text}"
         return Answer(question=question, kind=kind, answer=text, citations=citations, mode=mode,
                       knowledge_version=self.knowledge_version, timings_ms=clock.done())
 

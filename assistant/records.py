@@ -94,6 +94,7 @@ class Triage:
     reason: str = ""
     reply: str | None = None  # template in prompts/ for the reply; None: the kind's own
     scores: dict[str, float] = field(default_factory=dict)
+    support: bool = False  # a question about suicide as a topic: the support lines go first in any reply
 
 
 class Citation(BaseModel):

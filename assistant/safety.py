@@ -105,6 +105,7 @@ class Rules:
     now_markers: re.Pattern[str]
     first_person: re.Pattern[str]
     treatment: re.Pattern[str]  # names a medicine or dose: needed by personal rules; blocks out_of_scope by model
+    suicide_topic: re.Pattern[str]  # the word itself: a topic question gets an answer with the support lines
     by_kind: dict[str, list[Rule]]
 
 
@@ -147,6 +148,7 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
         now_markers=compile_(data["now_markers"], "now_markers"),
         first_person=compile_(data["first_person"], "first_person"),
         treatment=compile_(data["treatment"], "treatment"),
+        suicide_topic=compile_(data.get("suicide_topic") or "(?!)", "suicide_topic"),  # optional: never
         by_kind={k: [rule(e, f"{k}[{i}]") for i, e in enumerate(data.get(k, []))] for k in ORDER},
     )
 
@@ -229,16 +231,35 @@ class Safety:
             return {}
         return self.model.probabilities(question, query_vec)
 
+    def suicide_topic_only(self, question: str, general: bool) -> bool:
+        """Suicide is the topic, not the writer's state: the word itself is the only suicide cue, and the
+        question reads as general, or names no one and nothing happening now ("ökar RA risken för
+        självmord?", "vilket nummer har självmordslinjen?"). "jag har självmordstankar", "suicidtankar
+        hela tiden nu" and every other suicide cue ("vill inte leva", "inte vakna igen") stay emergencies."""
+        folded = _fold(question)
+        if not self.rules.suicide_topic.search(folded):
+            return False
+        if not (general or not (self.rules.first_person.search(folded) or self.rules.now_markers.search(folded))):
+            return False
+        masked = self.rules.suicide_topic.sub(" ", folded)
+        return self.rule_match(masked, "emergency", general=general) is None
+
     def triage_rules(self, question: str) -> Triage:
-        """The rules alone (no embedding): fast, and enough to send an emergency to 112."""
+        """The rules alone (no embedding): fast, and enough to send an emergency to 112. A question about
+        suicide as a topic goes on (support=True), its support lines first in whatever reply it gets."""
         general = self.is_general(question)
+        support = False
         for kind in ORDER:
             if kind == "urgent" and general:
                 continue
             hit = self.rule_match(question, kind, general=general and kind == "emergency")
+            if hit and kind == "emergency" and hit[1] == "emergency_suicide" \
+                    and self.suicide_topic_only(question, general):
+                support = True
+                continue
             if hit:
-                return Triage(kind, f"regel: {hit[0]!r}", hit[1])  # type: ignore[arg-type]
-        return Triage(None)
+                return Triage(kind, f"regel: {hit[0]!r}", hit[1], support=support)  # type: ignore[arg-type]
+        return Triage(None, "självmord som ämne" if support else "", support=support)
 
     def triage(self, question: str, query_vec: np.ndarray | None = None) -> Triage:
         """Rules first; then, given the question's vector, the classifier; then the language check."""

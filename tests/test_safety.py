@@ -436,6 +436,34 @@ def test_a_general_question_about_suicide_still_gets_the_support_reply(safety):
     assert triage.kind == "emergency" and triage.reply == "emergency_suicide"
 
 
+@pytest.mark.parametrize("question", [
+    "blir risken för självmord högre när man har en kronisk sjukdom som ra?",
+    "hur når man självmordslinjen på telefon?",
+    "how do you talk to a friend who might be suicidal?",
+])
+def test_suicide_as_a_topic_goes_on_with_the_support_lines(safety, question):
+    """Asked about, not told of: answered from the texts, the support lines first (pipeline)."""
+    triage = safety.triage_rules(question)
+    assert triage.kind is None and triage.support, question
+
+
+@pytest.mark.parametrize("question", [
+    "jag har självmordstankar varje kväll nu",
+    "självmordstankar hela tiden idag, vet inte vad jag ska göra",
+    "ökar ra risken för självmord? själv vill jag inte leva längre",
+    "finns det hjälp vid självmordstankar? har ont i bröstet och svårt att andas just nu",
+])
+def test_suicidal_thoughts_of_ones_own_or_another_sign_stay_an_emergency(safety, question):
+    assert safety.triage_rules(question).kind == "emergency", question
+
+
+def test_a_suicide_topic_answer_puts_the_support_lines_first(fixture_assistant):
+    answer = fixture_assistant.ask("ökar risken för självmord om man har reumatism?")
+    assert answer.kind in ("answer", "no_answer")
+    first = answer.answer.split("\n")[0]
+    assert "112" in first and "90101" in first and "1177" in first
+
+
 def test_other_languages_get_a_swedish_reply_but_english_works(fixture_assistant):
     german = fixture_assistant.ask("Darf ich Alkohol trinken wenn ich Tabletten nehme und Schmerzen habe")
     assert german.kind == "out_of_scope" and "svenska och engelska" in german.answer

@@ -285,11 +285,31 @@ def test_calibration_counts_an_urgent_question_sent_to_112_as_half_caught():
     rows += [row("urgent", 0.45, 0.9), row("urgent", 0.45, 0.9)]
     # Counted as missed, the higher threshold would score 4 * 2/3 + 2 = 4.67 over 4 * 1 + 0 = 4.
     assert HARM["emergency"] * 2 / 3 + HARM["urgent"] > HARM["emergency"]
-    best = calibrate_safety(rows)[0]
+    best = calibrate_safety(rows, min_emergency_precision=0.0)[0]  # 3 of 5 sent to 112: no floor here
     assert best["thresholds"]["emergency"] <= 0.45
     assert best["recall"]["emergency"] == 1.0 and best["recall"]["urgent"] == 0.0
     assert best["score"] == HARM["emergency"] + HARM["urgent"] * OVER_TRIAGE_CREDIT
 
+
+
+def test_calibration_keeps_emergency_precision_over_the_floor_in_every_pool():
+    """A lower emergency threshold that catches one more emergency but sends two off-topic questions
+    to 112 (21 of 23, under MIN_EMERGENCY_PRECISION) loses to one that stays over the floor; with no
+    floor it would win. If nothing meets the floor, the best of the rest is still returned."""
+    from assistant.evaluation import MIN_EMERGENCY_PRECISION, TriageRow, calibrate_safety
+
+    def row(gold, p_emergency, pool="dev"):
+        probs = {"emergency": p_emergency, "urgent": 0.0, "personal": 0.0, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, pool)
+
+    rows = [row("answer", 0.0) for _ in range(100)] + [row("emergency", 0.95) for _ in range(20)]
+    rows += [row("emergency", 0.35), row("out_of_scope", 0.35), row("out_of_scope", 0.35)]
+    assert 21 / 23 < MIN_EMERGENCY_PRECISION <= 20 / 20
+    best = calibrate_safety(rows)[0]
+    assert best["thresholds"]["emergency"] >= 0.4 and best["emergency_precision"]["dev"] == 1.0
+    assert calibrate_safety(rows, min_emergency_precision=0.0)[0]["thresholds"]["emergency"] <= 0.35
+    only_imprecise = [row("answer", 0.0) for _ in range(50)] + [row("emergency", 0.95), row("out_of_scope", 0.95)]
+    assert calibrate_safety(only_imprecise)[0]["emergency_precision"]["dev"] == 0.5
 
 def _write_split(directory, name, rows):
     (directory / f"{name}.jsonl").write_text(
@@ -394,4 +414,4 @@ def test_the_splits_that_train_the_classifier_are_dev_and_the_retired_holdouts()
     from assistant.safety_model import TUNING_SPLITS
 
     assert TUNING_SPLITS == ("dev",) + RETIRED_SPLITS
-    assert not {"test", "holdout8", "holdout9", "holdout10"} & set(TUNING_SPLITS)
+    assert not {"test", "holdout8", "holdout9", "holdout10", "holdout11"} & set(TUNING_SPLITS)
