@@ -13,7 +13,7 @@ from .intake import clean_question
 from .lexicon import load_lexicon
 from .records import Answer, Citation
 from .retrieval import Retriever
-from .safety import Safety
+from .safety import Safety, with_support
 from .safety_model import search_examples
 from .settings import Settings
 from .swedish import fold, words
@@ -75,7 +75,7 @@ class Assistant:
         triage = self.safety.triage_rules(question)
         clock.lap("safety")
         support = triage.support  # suicide as a topic: the support lines go first, whatever the reply
-        if triage.kind in ("emergency", "out_of_scope"):
+        if triage.kind in ("emergency", "out_of_scope"):  # a rule's emergency never has support
             return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
                                 support=support)
 
@@ -86,12 +86,11 @@ class Assistant:
             triage = self.safety.triage_by_model(question, query_vec)  # rules already ran
         else:  # an urgent rule match the classifier finds an emergency becomes one
             triage = self.safety.escalate(triage, question, query_vec)
+        triage = with_support(triage, support)  # sent to 112 after all: the reply that names where to talk
         clock.lap("safety")
-        if triage.kind == "emergency" and support:
-            return self._record(question, "emergency", render("emergency_suicide"), [], clock)
         if triage.kind in ("emergency", "out_of_scope"):
             return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
-                                support=support)
+                                support=support and triage.kind != "emergency")
 
         retrieval = self.retriever.search(search_text, k=self.settings.top_k, query_vec=query_vec)
         clock.lap("retrieve")

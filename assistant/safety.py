@@ -13,7 +13,7 @@ A question in a language other than Swedish or English gets a Swedish reply sayi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -33,7 +33,8 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # trained without its source (how the classifier sees a writer it never read; dev and the retired
 # holdouts train it too, safety_model.TUNING_SPLITS). The most caught questions, weighted by harm
 # (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
-# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen). That
+# (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen) and at
+# least 95 % of those sent to 112 are emergencies (evaluation.MIN_EMERGENCY_PRECISION). That
 # budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
 # and 2.75 % caught all 27 urgent ones instead of 26.
@@ -90,6 +91,15 @@ def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] 
     kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds,
                       np.array([treatment]), np.array([probs.get("answer", 0.0)]))[0]
     return str(kind) or None
+
+
+def with_support(triage: Triage, support: bool) -> Triage:
+    """A question about suicide as a topic (Safety.suicide_topic_only) keeps its support lines whatever
+    it becomes; sent to 112 after all, it gets the reply that names where to talk."""
+    if not support:
+        return triage
+    return replace(triage, support=True,
+                   reply="emergency_suicide" if triage.kind == "emergency" else triage.reply)
 
 
 def _fold(text: str) -> str:
@@ -239,7 +249,8 @@ class Safety:
         folded = _fold(question)
         if not self.rules.suicide_topic.search(folded):
             return False
-        if not (general or not (self.rules.first_person.search(folded) or self.rules.now_markers.search(folded))):
+        told_as_own = self.rules.first_person.search(folded) or self.rules.now_markers.search(folded)
+        if told_as_own and not general:
             return False
         masked = self.rules.suicide_topic.sub(" ", folded)
         return self.rule_match(masked, "emergency", general=general) is None
@@ -265,8 +276,8 @@ class Safety:
         """Rules first; then, given the question's vector, the classifier; then the language check."""
         by_rules = self.triage_rules(question)
         if by_rules.kind is None:
-            return self.triage_by_model(question, query_vec)
-        return self.escalate(by_rules, question, query_vec)
+            return with_support(self.triage_by_model(question, query_vec), by_rules.support)
+        return with_support(self.escalate(by_rules, question, query_vec), by_rules.support)
 
     def escalate(self, triage: Triage, question: str, query_vec: np.ndarray | None) -> Triage:
         """An urgent rule match that the classifier, given the question's vector, finds an emergency

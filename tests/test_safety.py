@@ -457,6 +457,15 @@ def test_suicidal_thoughts_of_ones_own_or_another_sign_stay_an_emergency(safety,
     assert safety.triage_rules(question).kind == "emergency", question
 
 
+def test_a_suicide_topic_question_sent_to_112_after_all_gets_the_reply_that_names_where_to_talk():
+    from assistant.records import Triage
+    from assistant.safety import with_support
+
+    assert with_support(Triage("emergency", "klassificerare 0.90"), True).reply == "emergency_suicide"
+    assert with_support(Triage("personal", "regel"), True).support
+    assert with_support(Triage("urgent", "regel"), False) == Triage("urgent", "regel")
+
+
 def test_a_suicide_topic_answer_puts_the_support_lines_first(fixture_assistant):
     answer = fixture_assistant.ask("ökar risken för självmord om man har reumatism?")
     assert answer.kind in ("answer", "no_answer")
