@@ -75,7 +75,7 @@ class Assistant:
         triage = self.safety.triage_rules(question)
         clock.lap("safety")
         support = triage.support  # suicide as a topic: the support lines go first, whatever the reply
-        if triage.kind in ("emergency", "out_of_scope"):  # a rule's emergency never has support
+        if triage.kind in ("emergency", "out_of_scope"):
             return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
                                 support=support)
 
@@ -90,7 +90,7 @@ class Assistant:
         clock.lap("safety")
         if triage.kind in ("emergency", "out_of_scope"):
             return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
-                                support=support and triage.kind != "emergency")
+                                support=support)
 
         retrieval = self.retriever.search(search_text, k=self.settings.top_k, query_vec=query_vec)
         clock.lap("retrieve")
@@ -126,7 +126,9 @@ class Assistant:
 
     def _record(self, question: str, kind: str, text: str, citations: list[Citation], clock: "_Clock",
                 mode: str = "extractive", support: bool = False) -> Answer:
-        if support:  # where to talk comes before anything else; 112 is in its first line
+        # Suicide as a topic: where to talk comes before anything else (112 is in its first line). An
+        # emergency already has the reply that names where to talk (safety.with_support).
+        if support and kind != "emergency":
             text = f"{render('suicide_support')}\n\n{text}"
         return Answer(question=question, kind=kind, answer=text, citations=citations, mode=mode,
                       knowledge_version=self.knowledge_version, timings_ms=clock.done())
