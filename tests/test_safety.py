@@ -375,6 +375,8 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("tandköttet blöder av sig självt sedan jag började med arava", "urgent"),
     ("ena vaden är svullnare än den andra efter bussresan hem från spanien", "urgent"),
     ("tandköttet blöder lite när jag borstar hårt, är det vanligt vid RA?", None),
+    # Brushing hard excuses bleeding gums, not a clot told in the same message.
+    ("ena benet har blivit tjockare sen i lördags, och tandköttet blöder när jag borstar hårt", "urgent"),
     ("läkaren på akuten gav mig doxyferm, funkar den ihop med min rinvoq?", "personal"),
     ("kan jag ta naproxen tillsammans med mina sulfasalazintabletter ikväll?", "personal"),
     ("får man kombinera alvedon med metotrexat rent generellt?", None),
