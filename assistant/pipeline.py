@@ -4,14 +4,14 @@ safe to share between threads (the index is read-only once open)."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .answer import compose, is_covered
 from .embeddings import CachedEmbeddings
 from .index import Index, cached_embedder
 from .intake import clean_question
 from .lexicon import load_lexicon
-from .records import Answer, Citation
+from .records import Answer, Citation, Triage
 from .retrieval import Retriever
 from .safety import Safety, with_support
 from .safety_model import search_examples
@@ -21,6 +21,15 @@ from .templates import render
 
 WITH_INFO = ("urgent", "personal")  # kinds that may add cited general information
 FOLLOW_UP_MAX_WORDS = 6
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What the assistant says, before the support lines and the log fields are added."""
+    kind: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"
 
 
 @dataclass(frozen=True)
@@ -70,27 +79,29 @@ class Assistant:
         """Answer one question. Raises intake.BadQuestion (with a Swedish message) on unusable input."""
         clock = _Clock()
         question = clean_question(raw_question, self.settings.max_question_chars)
+        triage, reply = self._reply(question, history, clock)
+        return self._record(question, reply, clock, support=triage.support)
 
+    def _reply(self, question: str, history: list[Turn] | None, clock: "_Clock") -> tuple[Triage, _Reply]:
+        """Safety, then (unless it settles the question) retrieval and the composed or generated text."""
         # Emergencies (and other rule matches) are decided before any embedding or retrieval runs.
         triage = self.safety.triage_rules(question)
         clock.lap("safety")
-        support = triage.support  # suicide as a topic: the support lines go first, whatever the reply
         if triage.kind in ("emergency", "out_of_scope"):
-            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
-                                support=support)
+            return triage, _Reply(triage.kind, render(triage.reply or triage.kind))
 
         search_text = self._with_context(question, history)
         query_vec = self.embedder.embed_query_np(search_text)
         clock.lap("embed")
         if triage.kind is None:
-            triage = self.safety.triage_by_model(question, query_vec)  # rules already ran
+            decided = self.safety.triage_by_model(question, query_vec)  # rules already ran
         else:  # an urgent rule match the classifier finds an emergency becomes one
-            triage = self.safety.escalate(triage, question, query_vec)
-        triage = with_support(triage, support)  # sent to 112 after all: the reply that names where to talk
+            decided = self.safety.escalate(triage, question, query_vec)
+        # Suicide as a topic keeps its support lines; sent to 112 after all, the reply names where to talk.
+        triage = with_support(decided, triage.support)
         clock.lap("safety")
         if triage.kind in ("emergency", "out_of_scope"):
-            return self._record(question, triage.kind, render(triage.reply or triage.kind), [], clock,
-                                support=support)
+            return triage, _Reply(triage.kind, render(triage.reply or triage.kind))
 
         retrieval = self.retriever.search(search_text, k=self.settings.top_k, query_vec=query_vec)
         clock.lap("retrieve")
@@ -98,22 +109,21 @@ class Assistant:
         if triage.kind in WITH_INFO:
             lead = render(triage.reply or triage.kind)
             if not covered:
-                return self._record(question, triage.kind, lead, [], clock, support=support)
+                return triage, _Reply(triage.kind, lead)
             composed = compose(retrieval, self.index)
             clock.lap("compose")
             text = f"{lead}\n\n**Allmän information från texterna:**\n\n{composed.text}"
-            return self._record(question, triage.kind, text, composed.citations, clock, support=support)
+            return triage, _Reply(triage.kind, text, composed.citations)
         if not covered:
-            return self._record(question, "no_answer", render("no_answer"), [], clock, support=support)
+            return triage, _Reply("no_answer", render("no_answer"))
         if self.generator:
             generated = self.generator.answer(question, retrieval.hits)
             clock.lap("compose")
             if generated is not None:
-                return self._record(question, "answer", generated.text, generated.citations, clock,
-                                    mode="generative", support=support)
+                return triage, _Reply("answer", generated.text, generated.citations, "generative")
         composed = compose(retrieval, self.index)
         clock.lap("compose")
-        return self._record(question, "answer", composed.text, composed.citations, clock, support=support)
+        return triage, _Reply("answer", composed.text, composed.citations)
 
     @staticmethod
     def _with_context(question: str, history: list[Turn] | None) -> str:
@@ -124,14 +134,14 @@ class Assistant:
                 return f"{previous[-1]} {question}"
         return question
 
-    def _record(self, question: str, kind: str, text: str, citations: list[Citation], clock: "_Clock",
-                mode: str = "extractive", support: bool = False) -> Answer:
+    def _record(self, question: str, reply: _Reply, clock: "_Clock", support: bool = False) -> Answer:
+        text = reply.text
         # Suicide as a topic: where to talk comes before anything else (112 is in its first line). An
         # emergency already has the reply that names where to talk (safety.with_support).
-        if support and kind != "emergency":
+        if support and reply.kind != "emergency":
             text = f"{render('suicide_support')}\n\n{text}"
-        return Answer(question=question, kind=kind, answer=text, citations=citations, mode=mode,
-                      knowledge_version=self.knowledge_version, timings_ms=clock.done())
+        return Answer(question=question, kind=reply.kind, answer=text, citations=reply.citations,
+                      mode=reply.mode, knowledge_version=self.knowledge_version, timings_ms=clock.done())
 
 
 class _Clock:
