@@ -173,8 +173,12 @@ class Safety:
         self.embedder = embedder
         self.answerable = answerable
         self.cache_dir = cache_dir
-        # Words that mark Swedish or English (or the corpus), for telling languages apart.
-        self._known_words = frozenset(fold(w) for w in stopwords()) | ENGLISH_STOPWORDS | vocabulary
+        # Words that mark Swedish or English, for telling languages apart: stopwords, the corpus, and the
+        # labelled questions about life with RA (every kind but out_of_scope, where the other languages
+        # are), as patients write them ("imorgon", "rotfyllning", "settle down", "gritty").
+        labelled = (w for e in load_training() if e.kind != "out_of_scope" for w in words(e.question))
+        self._known_words = (frozenset(fold(w) for w in stopwords()) | ENGLISH_STOPWORDS | vocabulary
+                             | frozenset(fold(w) for w in labelled))
 
     @cached_property
     def model(self) -> SafetyModel | None:

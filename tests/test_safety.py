@@ -560,3 +560,16 @@ def test_rules_file_word_lists_and_errors_name_the_place(tmp_path):
     write(personal=["ska jag (sluta"])
     with pytest.raises(ValueError, match=r"rules\.yaml: ogiltigt mönster i personal"):
         load_rules(path)
+
+
+@pytest.mark.parametrize("question, other", [
+    # Everyday words the stopword lists lack, in Swedish and English, are known from the labelled
+    # questions (blind set train-v/train-w: short Swedish and plain English were taken for others).
+    ("Knuckles puffy since starting Olumiant, usually calms down?", False),
+    ("tandläkartid imorgon, sprutdag fredag. flytta sprutan?", False),
+    ("Darf ich Alkohol trinken wenn ich Tabletten nehme und Schmerzen habe", True),
+    ("Voinko ottaa buranaa metotreksaatin kanssa, kun nivelet ovat kipeät", True),
+    ("¿Puedo tomar ibuprofeno con metotrexato si me duelen las rodillas?", True),
+])
+def test_swedish_and_english_are_told_from_other_languages(safety, question, other):
+    assert safety.other_language(question) is other
