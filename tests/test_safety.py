@@ -394,6 +394,18 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("operationssåret på handen luktar konstigt, jag står på cimzia", "urgent"),
     ("mår bra sen ett år, tror jag kan trappa ner enbrel nu. håller du med?", "personal"),
     ("kan jag ta tabletterna jag fick mot ryggskottet för mina svullna fingrar?", "personal"),
+    # From blind sets train-v and train-w (session 16; written here): pills taken by mistake and now
+    # drowsy; a bruise where the pen goes in; vomiting once after the tablets; someone close with
+    # shingles, asked about catching it; keeping an eye on someone; "vid vilken" asks in general.
+    ("tog visst min frus sömntabletter av misstag istället för mina, nu är jag så dåsig", "emergency"),
+    ("accidentally swallowed my dad's sleeping pills with my pred and now I'm confused", "emergency"),
+    ("får blåmärken varje gång jag tar simponi, precis där jag sprutar. normalt?", None),
+    ("blåmärken överallt på armarna, jag tar olumiant", "urgent"),
+    ("har kräkts en gång efter kortisontabletterna i morse, ska jag ta en ny?", None),
+    ("dottern har bältros, kan jag smittas av henne när jag står på mtx?", None),
+    ("mamma har fått bältros på ryggen, hon tar xeljanz", "urgent"),
+    ("what should we keep an eye on now that dad started Arava?", None),
+    ("vid vilken feber ska man ringa när man tar enbrel?", None),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
