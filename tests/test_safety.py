@@ -480,6 +480,17 @@ def test_a_suicide_topic_question_sent_to_112_after_all_gets_the_reply_that_name
     assert with_support(Triage("urgent", "regel"), False) == Triage("urgent", "regel")
 
 
+@pytest.mark.parametrize("question, kind, support", [
+    # "var" (where) is not "vår" (our) folded: a question about where to call is a topic question...
+    ("var hittar man telefonnumret till självmordslinjen?", None, True),
+    # ...while "vår son" names someone, and talk of suicide now stays an emergency.
+    ("vår son säger att han tänker på självmord, just nu", "emergency", False),
+])
+def test_where_is_not_our(safety, question, kind, support):
+    triage = safety.triage_rules(question)
+    assert (triage.kind, triage.support) == (kind, support)
+
+
 def test_a_suicide_topic_answer_puts_the_support_lines_first(fixture_assistant):
     answer = fixture_assistant.ask("ökar risken för självmord om man har reumatism?")
     assert answer.kind in ("answer", "no_answer")
