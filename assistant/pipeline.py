@@ -13,7 +13,7 @@ from .intake import clean_question
 from .lexicon import load_lexicon
 from .records import Answer, Citation, Triage
 from .retrieval import Retriever
-from .safety import Safety, with_support
+from .safety import Safety
 from .safety_model import search_examples
 from .settings import Settings
 from .swedish import fold, words
@@ -93,12 +93,7 @@ class Assistant:
         search_text = self._with_context(question, history)
         query_vec = self.embedder.embed_query_np(search_text)
         clock.lap("embed")
-        if triage.kind is None:
-            decided = self.safety.triage_by_model(question, query_vec)  # rules already ran
-        else:  # an urgent rule match the classifier finds an emergency becomes one
-            decided = self.safety.escalate(triage, question, query_vec)
-        # Suicide as a topic keeps its support lines; sent to 112 after all, the reply names where to talk.
-        triage = with_support(decided, triage.support)
+        triage = self.safety.after_rules(triage, question, query_vec)  # the rules already ran
         clock.lap("safety")
         if triage.kind in ("emergency", "out_of_scope"):
             return triage, _Reply(triage.kind, render(triage.reply or triage.kind))

@@ -173,10 +173,11 @@ class Safety:
         self.embedder = embedder
         self.answerable = answerable
         self.cache_dir = cache_dir
+        self.labelled = tuple(load_training())  # read once: the language check's words and the training data
         # Words that mark Swedish or English, for telling languages apart: stopwords, the corpus, and the
         # labelled questions about life with RA (every kind but out_of_scope, where the other languages
         # are), as patients write them ("imorgon", "rotfyllning", "settle down", "gritty").
-        labelled = (w for e in load_training() if e.kind != "out_of_scope" for w in words(e.question))
+        labelled = (w for e in self.labelled if e.kind != "out_of_scope" for w in words(e.question))
         self._known_words = (frozenset(fold(w) for w in stopwords()) | ENGLISH_STOPWORDS | vocabulary
                              | frozenset(fold(w) for w in labelled))
 
@@ -189,7 +190,7 @@ class Safety:
     def training_examples(self) -> list[Example]:
         """What the classifier trains on: the labelled data, the tuning splits and the corpus's search
         questions."""
-        return load_training() + tuning_examples(self.embedder) + list(self.answerable)
+        return list(self.labelled) + tuning_examples(self.embedder) + list(self.answerable)
 
     def warm(self) -> None:
         """Train (or load) the classifier now rather than on the first question."""
@@ -278,7 +279,12 @@ class Safety:
 
     def triage(self, question: str, query_vec: np.ndarray | None = None) -> Triage:
         """Rules first; then, given the question's vector, the classifier; then the language check."""
-        by_rules = self.triage_rules(question)
+        return self.after_rules(self.triage_rules(question), question, query_vec)
+
+    def after_rules(self, by_rules: Triage, question: str, query_vec: np.ndarray | None) -> Triage:
+        """Given the rules' triage and the question's vector: the classifier for a question the rules left
+        undecided, or the escalation check for a rule match. A suicide-topic question keeps its support
+        lines; sent to 112 after all, it gets the reply that names where to talk (with_support)."""
         if by_rules.kind is None:
             return with_support(self.triage_by_model(question, query_vec), by_rules.support)
         return with_support(self.escalate(by_rules, question, query_vec), by_rules.support)

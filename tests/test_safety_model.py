@@ -291,7 +291,6 @@ def test_calibration_counts_an_urgent_question_sent_to_112_as_half_caught():
     assert best["score"] == HARM["emergency"] + HARM["urgent"] * OVER_TRIAGE_CREDIT
 
 
-
 def test_calibration_keeps_emergency_precision_over_the_floor_in_every_pool():
     """A lower emergency threshold that catches one more emergency but sends two off-topic questions
     to 112 (21 of 23, under MIN_EMERGENCY_PRECISION) loses to one that stays over the floor; with no
@@ -310,6 +309,7 @@ def test_calibration_keeps_emergency_precision_over_the_floor_in_every_pool():
     assert calibrate_safety(rows, min_emergency_precision=0.0)[0]["thresholds"]["emergency"] <= 0.35
     only_imprecise = [row("answer", 0.0) for _ in range(50)] + [row("emergency", 0.95), row("out_of_scope", 0.95)]
     assert calibrate_safety(only_imprecise)[0]["emergency_precision"]["dev"] == 0.5
+
 
 def _write_split(directory, name, rows):
     (directory / f"{name}.jsonl").write_text(
