@@ -19,6 +19,7 @@ from .records import KINDS
 # The retired holdouts are a calibration pool of their own; like dev they also train the classifier
 # (safety_model.TUNING_SPLITS), so calibration scores each with a model trained without it.
 from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS
+from .safety_targets import REFUSING, TargetCheck, check
 from .settings import Settings
 
 
@@ -89,6 +90,7 @@ class SafetyScores:
     confusion: dict[str, dict[str, int]]  # gold -> predicted -> count
     answerable_refused: float  # share of gold answer questions classed as a safety kind (wrongly refused)
     errors: list[tuple[str, str, str]]
+    targets: list[TargetCheck] = field(default_factory=list)  # issue 5's acceptance, with intervals
 
 
 def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
@@ -112,12 +114,13 @@ def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
         per_kind[kind] = {"n": gold, "recall": tp / gold if gold else 0.0,
                           "precision": tp / predicted if predicted else 0.0}
     answer_total = sum(confusion["answer"].values())
-    refused = sum(v for k, v in confusion["answer"].items() if k in ("emergency", "urgent", "personal", "out_of_scope"))
+    refused = sum(v for k, v in confusion["answer"].items() if k in REFUSING)
     correct = sum(confusion[k][k] for k in confusion)
+    matrix = {g: dict(c) for g, c in confusion.items()}
     return SafetyScores(
         n=len(questions), accuracy=correct / len(questions) if questions else 0.0, per_kind=per_kind,
-        confusion={g: dict(c) for g, c in confusion.items()},
-        answerable_refused=refused / answer_total if answer_total else 0.0, errors=errors)
+        confusion=matrix, answerable_refused=refused / answer_total if answer_total else 0.0, errors=errors,
+        targets=check(matrix))
 
 
 def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
@@ -321,6 +324,16 @@ def train_ranker_on(assistant, questions: list[Question], split: str, folds: int
     return train_ranker(groups, embedder, C, trained_on), trained_on
 
 
+def _tuned_on(split: str) -> bool:
+    """dev and the retired holdouts are tuned on; reading another split's misses would make it one too."""
+    from .safety_model import TUNING_SPLITS
+
+    return split in TUNING_SPLITS
+
+
+_TARGET_NAMES = {"recall": "recall", "precision": "precision", "refused": "felaktigt avvisade"}
+
+
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows)
@@ -356,9 +369,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"  {q!r}: facit {gold}, fick {got}")
     elif args.eval_command == "safety":
         s = score_kinds(assistant, questions)
+        failed = 1 if args.check and not all(t.met for t in s.targets) else 0
         if args.json:
             print(json.dumps(asdict(s), ensure_ascii=False, indent=1))
-            return 0
+            return failed
         print(f"Split: {args.split}, {s.n} frågor, träffsäkerhet för typ: {s.accuracy:.3f}")
         print(f"Svarbara frågor som felaktigt avvisades: {s.answerable_refused:.1%}\n")
         print(_table([["typ", "n", "recall", "precision"]] + [
@@ -367,10 +381,17 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print("\nFörväxlingsmatris (rad = facit, kolumn = utfall):")
         print(_table([["facit \\ utfall"] + [k[:9] for k in kinds]] + [
             [g] + [str(s.confusion.get(g, {}).get(k, 0)) for k in kinds] for g in KINDS]))
-        if s.errors:
+        print("\nMål (issue 5), med 95 % konfidensintervall (Wilson):")
+        print(_table([["mått", "typ", "utfall", "andel", "intervall", "mål", "uppfyllt"]] + [
+            [_TARGET_NAMES[t.what], t.kind, f"{t.k} av {t.n}", f"{t.share:.1%}", f"{t.low:.1%}–{t.high:.1%}",
+             f"{'≥' if t.at_least else '≤'} {t.limit:.0%}", "ja" if t.met else "NEJ"] for t in s.targets]))
+        if s.errors and (args.show_errors or _tuned_on(args.split)):
             print(f"\nFel: {len(s.errors)}")
             for q, gold, got in s.errors[:60]:
                 print(f"  [{gold} -> {got}] {q}")
+        elif s.errors:
+            print(f"\nFel: {len(s.errors)} (frågorna visas inte: {args.split} trimmas inte på; --show-errors visar dem)")
+        return failed
     elif args.eval_command == "train-ranker":
         ranker, report = train_ranker_on(assistant, questions, args.split)
         ranker.save()
