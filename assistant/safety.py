@@ -37,8 +37,9 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # least 95 % of those sent to 112 are emergencies (evaluation.MIN_EMERGENCY_PRECISION). That
 # budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
-# and 2.75 % caught all 27 urgent ones instead of 26.
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.7, "personal": 0.7, "out_of_scope": 0.35}
+# and 2.75 % caught all 27 urgent ones instead of 26. Recalibrated in session 17 when the classifier
+# gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60).
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.7, "personal": 0.6, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an

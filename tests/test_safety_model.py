@@ -166,9 +166,22 @@ def test_in_training_a_question_is_never_its_own_writers_neighbour():
     kinds = np.array([0, 0, 1])
     groups = np.array(["a", "a", "b"])
     near = neighbour_similarities(vecs, vecs, kinds, 2, groups, groups)
-    # Row 0's twin (row 1) has the same writer, so it does not count; row 2 is orthogonal.
-    np.testing.assert_allclose(near[0], [0.0, 0.0])
-    np.testing.assert_allclose(neighbour_similarities(vecs[:1], vecs, kinds, 2), [[1.0, 0.0]])
+    # Columns: the nearest of kind 0 and 1, then the mean of each kind's three nearest. Row 0's twin
+    # (row 1) has the same writer, so it does not count; row 2 is orthogonal.
+    np.testing.assert_allclose(near[0], [0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(neighbour_similarities(vecs[:1], vecs, kinds, 2), [[1.0, 0.0, 1.0, 0.0]])
+
+
+def test_the_second_neighbour_block_tells_one_close_question_from_a_close_crowd():
+    from assistant.safety_model import neighbour_similarities
+
+    c, f = np.cos(0.3), np.cos(1.2)  # a close and a far neighbour of the query
+    vecs = np.array([[1, 0], [c, np.sin(0.3)], [f, np.sin(1.2)], [f, -np.sin(1.2)],
+                     [c, np.sin(0.3)], [c, -np.sin(0.3)], [1, 0]], dtype=np.float32)
+    kinds = np.array([0, 0, 0, 0, 1, 1, 1])  # kind 0: one close, two far; kind 1: three close
+    near = neighbour_similarities(vecs[:1], vecs[1:], kinds[1:], 2)[0]
+    np.testing.assert_allclose(near[:2], [c, 1.0], rtol=1e-6)  # nearest of each: kind 1 is nearer
+    np.testing.assert_allclose(near[2:], [(c + 2 * f) / 3, (1 + 2 * c) / 3], rtol=1e-6)
 
 
 def _word_sets(texts):
