@@ -178,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
             ep.add_argument("--check", action="store_true",
                             help="avsluta med kod 1 om något av målen (issue 5) inte nås")
             ep.add_argument("--show-errors", action="store_true",
-                            help="visa felklassade frågor även för en split som inte trimmas på (test, holdout8 …)")
+                            help="visa felklassade frågor även för en split som inte trimmas på "
+                                 "(test, holdout8 …)")
         ep.set_defaults(func=cmd_eval)
     ch = sub.add_parser("chat", help="starta chatten på http://127.0.0.1:8000")
     ch.set_defaults(func=cmd_chat)

@@ -397,7 +397,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             for q, gold, got in s.errors[:60]:
                 print(f"  [{gold} -> {got}] {q}")
         elif s.errors:
-            print(f"\nFel: {len(s.errors)} (frågorna visas inte: {args.split} trimmas inte på; --show-errors visar dem)")
+            print(f"\nFel: {len(s.errors)} (frågorna visas inte: {args.split} trimmas inte på; "
+                  "--show-errors visar dem)")
         return failed
     elif args.eval_command == "train-ranker":
         ranker, report = train_ranker_on(assistant, questions, args.split)
