@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from .records import KINDS
+from .safety import ORDER, decide_all, escalates
 # The retired holdouts are a calibration pool of their own; like dev they also train the classifier
 # (safety_model.TUNING_SPLITS), so calibration scores each with a model trained without it.
-from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS
-from .safety_targets import REFUSING, TargetCheck, check
+from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS, TUNING_SPLITS
+from .safety_targets import TargetCheck, check
 from .settings import Settings
 
 
@@ -109,7 +110,7 @@ def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
         except BadQuestion:
             got, reply = "refused-input", None
         confusion[q.kind][got] += 1
-        with_citations += q.kind == "answer" and got in REFUSING and bool(reply and reply.citations)
+        with_citations += q.kind == "answer" and got in ORDER and bool(reply and reply.citations)
         if got != q.kind:
             errors.append((q.question, q.kind, got))
     per_kind = {}
@@ -119,21 +120,19 @@ def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
         predicted = sum(c[kind] for c in confusion.values())
         per_kind[kind] = {"n": gold, "recall": tp / gold if gold else 0.0,
                           "precision": tp / predicted if predicted else 0.0}
-    answer_total = sum(confusion["answer"].values())
-    refused = sum(v for k, v in confusion["answer"].items() if k in REFUSING)
     correct = sum(confusion[k][k] for k in confusion)
     matrix = {g: dict(c) for g, c in confusion.items()}
+    targets = check(matrix)
+    refused = next(t for t in targets if t.what == "refused")  # 0 when the split has no answerable ones
     return SafetyScores(
         n=len(questions), accuracy=correct / len(questions) if questions else 0.0, per_kind=per_kind,
-        confusion=matrix, answerable_refused=refused / answer_total if answer_total else 0.0, errors=errors,
-        targets=check(matrix), refused_with_citations=with_citations)
+        confusion=matrix, answerable_refused=refused.share, errors=errors, targets=targets,
+        refused_with_citations=with_citations)
 
 
 def calibrate(assistant, questions: list[Question]) -> list[dict[str, float]]:
     """The no_answer thresholds of answer.is_covered that keep at least 97 % of answerable dev questions
     answered while refusing as many uncovered ones as possible (best first)."""
-    import numpy as np
-
     rows = []
     for q in questions:
         if q.kind not in ("answer", "no_answer"):
@@ -178,7 +177,7 @@ def triage_rows(assistant, questions: list[Question], with_training_cv: bool = T
     splits (dev and the retired holdouts; safety_model.tuning_examples), so those are scored the same way,
     by the model trained without their split: each pool measures its writers as new ones, never from
     memory."""
-    from .safety_model import TUNING_SPLITS, out_of_source_probabilities
+    from .safety_model import out_of_source_probabilities  # at call time: a test stands in for it
 
     safety = assistant.safety
     cv = out_of_source_probabilities(safety.training_examples(), assistant.embedder) if with_training_cv else []
@@ -233,8 +232,6 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
     or more in each (if no thresholds do, the best of those that do not). The rules run first, so their
     catches and refusals are fixed. Recall is averaged over the pools. Best first."""
     import itertools
-
-    from .safety import ORDER, decide_all, escalates
 
     kinds = list(ORDER)
     gold = np.array([r.gold for r in rows])
@@ -332,8 +329,6 @@ def train_ranker_on(assistant, questions: list[Question], split: str, folds: int
 
 def _tuned_on(split: str) -> bool:
     """dev and the retired holdouts are tuned on; reading another split's misses would make it one too."""
-    from .safety_model import TUNING_SPLITS
-
     return split in TUNING_SPLITS
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-REFUSING = ("emergency", "urgent", "personal", "out_of_scope")  # safety kinds that route a question away
+from .safety import ORDER  # the safety kinds: each routes a question away from the answer
 
 # (what, kind, limit, at_least): the share must be >= limit (at_least) or <= limit.
 TARGETS: tuple[tuple[str, str, float, bool], ...] = (
@@ -55,7 +55,7 @@ def check(confusion: dict[str, dict[str, int]]) -> list[TargetCheck]:
         elif what == "precision":
             k, n = row.get(kind, 0), sum(r.get(kind, 0) for r in confusion.values())
         else:
-            k, n = sum(row.get(r, 0) for r in REFUSING), sum(row.values())
+            k, n = sum(row.get(r, 0) for r in ORDER), sum(row.values())
         share = k / n if n else 0.0
         met = n > 0 and (share >= limit - 1e-12 if at_least else share <= limit + 1e-12)
         out.append(TargetCheck(what, kind, k, n, share, *wilson(k, n), limit, at_least, met))
