@@ -210,6 +210,14 @@ HARM = {"emergency": 4.0, "urgent": 2.0, "personal": 1.0, "out_of_scope": 1.0}
 # emergency threshold is not rewarded in full for the urgent questions it stops sending to 112
 # (emergency is checked first) while it lets emergencies through.
 OVER_TRIAGE_CREDIT = 0.5
+# What a refused answerable question weighs, per share: refusing 1 % of them costs as much as missing 1 %
+# of the personal (or out-of-scope) questions. A refusal is the mirror of such a miss: a clinic or
+# out-of-scope reply instead of the answer. Without a cost, every threshold set under the budget was
+# free to refuse, and calibration spent the whole budget on recall: on the session-17 pools personal
+# .60 caught 1 personal question more than .65 (of 1,060) for 8 more refusals. Per question a refusal
+# still weighs less than a miss (answerable questions are about three times as many in the pools, and
+# far more in real use).
+REFUSAL_HARM = 1.0
 
 
 # The share of answerable questions the calibration may refuse in each pool. The target on unseen
@@ -226,7 +234,8 @@ MIN_EMERGENCY_PRECISION = 0.95
 def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
                      min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
-    kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), while refusing
+    kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), less the share
+    of answerable questions they refuse (REFUSAL_HARM), while refusing
     at most `max_refused` of the answerable ones in every pool (dev, the retired holdouts, and the
     training questions scored out of source) and keeping emergency precision at MIN_EMERGENCY_PRECISION
     or more in each (if no thresholds do, the best of those that do not). The rules run first, so their
@@ -265,6 +274,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
         recall = {k: share(got, of_kind[k], k) for k in kinds}
         over = share(got, of_kind["urgent"], "emergency")  # urgent questions sent to 112
         score = sum(HARM[k] * (recall[k] + (OVER_TRIAGE_CREDIT * over if k == "urgent" else 0.0)) for k in kinds)
+        score -= REFUSAL_HARM * sum(refused[p] for p in answerable) / max(len(answerable), 1)
         # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
         # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
         # and a missed emergency weighs most, HARM); then the highest others.

@@ -32,14 +32,17 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # (evaluation.RETIRED_SPLITS), and every other labelled training question, each scored by a model
 # trained without its source (how the classifier sees a writer it never read; dev and the retired
 # holdouts train it too, safety_model.TUNING_SPLITS). The most caught questions, weighted by harm
-# (evaluation.HARM), while at most 2.75 % of answerable ones are refused in each pool
+# (evaluation.HARM), less the share of answerable ones refused (evaluation.REFUSAL_HARM), while at
+# most 2.75 % of answerable ones are refused in each pool
 # (evaluation.MAX_REFUSED: a margin under the 3 % target for writers the pools have not seen) and at
 # least 95 % of those sent to 112 are emergencies (evaluation.MIN_EMERGENCY_PRECISION). That
 # budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
 # and 2.75 % caught all 27 urgent ones instead of 26. Recalibrated in session 17 when the classifier
-# gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60).
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.7, "personal": 0.6, "out_of_scope": 0.35}
+# gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60); in session 18 when
+# refusals gained a cost in the objective (personal .60 -> .65: 8 fewer refusals over the pools for
+# 1 personal question of 1,060).
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.7, "personal": 0.65, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an

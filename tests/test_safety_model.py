@@ -251,6 +251,30 @@ def test_calibration_respects_the_refusal_budget_in_every_pool():
     assert all(v <= 0.03 for v in best["answerable_refused"].values())
 
 
+def test_calibration_weighs_refusals_against_the_recall_they_buy():
+    """Refusing a share of the answerable questions costs as much as missing the same share of the
+    personal ones (REFUSAL_HARM): within the budget, a threshold that refuses 2 % more to catch 1 %
+    more personal questions loses; one that catches 10 % more for the same refusals wins."""
+    from assistant.evaluation import MAX_REFUSED, REFUSAL_HARM, TriageRow, calibrate_safety
+
+    def row(gold, p_personal):
+        probs = {"emergency": 0.0, "urgent": 0.0, "personal": p_personal, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, "dev")
+
+    def rows(borderline_personal):
+        out = [row("answer", 0.1) for _ in range(98)] + [row("answer", 0.62) for _ in range(2)]
+        out += [row("personal", 0.9) for _ in range(100 - borderline_personal)]
+        return out + [row("personal", 0.61) for _ in range(borderline_personal)]
+
+    assert REFUSAL_HARM == 1.0 and 0.02 <= MAX_REFUSED  # both thresholds are within the budget
+    one = calibrate_safety(rows(1))[0]
+    assert one["thresholds"]["personal"] >= 0.65 and one["answerable_refused"]["dev"] == 0.0
+    assert one["recall"]["personal"] == 0.99 and abs(one["score"] - 0.99) < 1e-9
+    ten = calibrate_safety(rows(10))[0]
+    assert ten["thresholds"]["personal"] <= 0.6 and ten["answerable_refused"]["dev"] == 0.02
+    assert ten["recall"]["personal"] == 1.0 and abs(ten["score"] - 0.98) < 1e-9
+
+
 def test_calibration_ties_go_to_fewer_refusals_then_the_lower_emergency_threshold():
     """Equal catches: the thresholds that refuse fewer answerable questions win; with those equal too,
     the lowest emergency threshold (a missed emergency weighs most)."""
