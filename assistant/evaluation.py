@@ -235,11 +235,11 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
                      min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> list[dict]:
     """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
     kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), less the share
-    of answerable questions they refuse (REFUSAL_HARM), while refusing
-    at most `max_refused` of the answerable ones in every pool (dev, the retired holdouts, and the
-    training questions scored out of source) and keeping emergency precision at MIN_EMERGENCY_PRECISION
-    or more in each (if no thresholds do, the best of those that do not). The rules run first, so their
-    catches and refusals are fixed. Recall is averaged over the pools. Best first."""
+    of answerable questions they refuse (REFUSAL_HARM), while refusing at most `max_refused` of the
+    answerable ones in every pool (dev, the retired holdouts, and the training questions scored out of
+    source) and keeping emergency precision at MIN_EMERGENCY_PRECISION or more in each (if no thresholds
+    do, the best of those that do not). The rules run first, so their catches and refusals are fixed.
+    Recall and refusals are averaged over the pools. Best first."""
     import itertools
 
     kinds = list(ORDER)
