@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .records import KINDS
-from .safety import ORDER, decide_all, escalates
+from .safety import ORDER, answer_probability, decide_all, escalates
 # The retired holdouts are a calibration pool of their own; like dev they also train the classifier
 # (safety_model.TUNING_SPLITS), so calibration scores each with a model trained without it.
 from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS, TUNING_SPLITS
@@ -247,7 +247,7 @@ def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
     general = np.array([r.general for r in rows])
     treatment = np.array([r.treatment for r in rows])
     P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
-    p_answer = np.array([r.probs.get("answer", 0.0) for r in rows])
+    p_answer = np.array([answer_probability(r.probs) for r in rows])
     rules = np.array([r.by_rules or "" for r in rows])
     rules = np.where(escalates(rules, P[:, kinds.index("emergency")]), "emergency", rules)
     pools = sorted({r.pool for r in rows})

@@ -41,8 +41,9 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # and 2.75 % caught all 27 urgent ones instead of 26. Recalibrated in session 17 when the classifier
 # gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60); in session 18 when
 # refusals gained a cost in the objective (personal .60 -> .65: 8 fewer refusals over the pools for
-# 1 personal question of 1,060).
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.7, "personal": 0.65, "out_of_scope": 0.35}
+# 1 personal question of 1,060), and again when a split "not an answer" gained its fallback
+# (NOT_ANSWER; urgent .70 -> .75).
+THRESHOLDS = {"emergency": 0.4, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
@@ -73,6 +74,14 @@ MUST_BEAT_ANSWER = ("personal", "out_of_scope")
 # in every pool (the most out-of-scope-looking answerable question that names a medicine is at .77).
 SURE_OUT_OF_SCOPE = 0.8
 
+# When no kind reaches its threshold but answer is at most this probable, the most probable kind that is
+# allowed wins: the classifier is sure the question is not answerable, only split between two kinds
+# ("har hosta och snuva, ska jag ta roactemra-sprutan imorgon som vanligt": answer .01, urgent .65,
+# personal .32 was passed on as answerable). Chosen in session 18 from .02, .05, .10, .15, .20 and off
+# on the calibration objective (7.907 -> 7.911; the grid then moved urgent .70 -> .75): over the pools
+# 2 more urgent and 1 more personal caught, 1 refusal fewer. None turns it off.
+NOT_ANSWER: float | None = 0.05
+
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,
                treatment: np.ndarray | None = None, p_answer: np.ndarray | None = None) -> np.ndarray:
@@ -80,19 +89,25 @@ def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, flo
     its threshold (for MUST_BEAT_ANSWER kinds, and beats `p_answer`); a general question about a sign is
     never emergency or urgent, and one that names a medicine or dose (`treatment`) is out_of_scope by the
     classifier only at SURE_OUT_OF_SCOPE or more: it is about care, so retrieval decides between an answer
-    and no_answer (the rules still catch the attempts to change the instructions they know). "" where none
-    reached. One rule for triage (decide) and calibration."""
-    reached = probs >= np.array([thresholds[k] for k in ORDER])
+    and no_answer (the rules still catch the attempts to change the instructions they know). Where none
+    reached but answer is at most NOT_ANSWER probable, the most probable allowed kind. "" otherwise.
+    One rule for triage (decide) and calibration."""
+    allowed = np.ones(probs.shape, dtype=bool)
     if p_answer is not None:
         routes = np.array([k in MUST_BEAT_ANSWER for k in ORDER])
-        reached &= ~(routes[None, :] & (probs <= np.asarray(p_answer, dtype=float)[:, None]))
+        allowed &= ~(routes[None, :] & (probs <= np.asarray(p_answer, dtype=float)[:, None]))
     signs = np.array([k in ("emergency", "urgent") for k in ORDER])
-    reached &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
+    allowed &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
     if treatment is not None:
         oos = ORDER.index("out_of_scope")
-        blocked = np.asarray(treatment, dtype=bool) & (probs[:, oos] < SURE_OUT_OF_SCOPE)
-        reached[:, oos] &= ~blocked
-    return np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
+        allowed[:, oos] &= ~(np.asarray(treatment, dtype=bool) & (probs[:, oos] < SURE_OUT_OF_SCOPE))
+    reached = allowed & (probs >= np.array([thresholds[k] for k in ORDER]))
+    kinds = np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
+    if p_answer is not None and NOT_ANSWER is not None:
+        masked = np.where(allowed, probs, -1.0)
+        split = (kinds == "") & (np.asarray(p_answer, dtype=float) <= NOT_ANSWER) & (masked.max(axis=1) > 0)
+        kinds = np.where(split, np.array(ORDER)[masked.argmax(axis=1)], kinds)
+    return kinds
 
 
 def escalates(by_rules, p_emergency):
@@ -101,11 +116,19 @@ def escalates(by_rules, p_emergency):
     return (np.asarray(by_rules) == "urgent") & (np.asarray(p_emergency) >= ESCALATE)
 
 
+def answer_probability(probs: dict[str, float]) -> float:
+    """P(answer) from class probabilities; where it is not given (a rule decided, or a hand-made row),
+    what the other kinds leave of 1."""
+    if "answer" in probs:
+        return probs["answer"]
+    return max(0.0, 1.0 - sum(probs.get(k, 0.0) for k in ORDER))
+
+
 def decide(probs: dict[str, float], general: bool, thresholds: dict[str, float] = THRESHOLDS,
            treatment: bool = False) -> str | None:
     """decide_all for one question. None: no kind reached."""
     kind = decide_all(np.array([[probs.get(k, 0.0) for k in ORDER]]), np.array([general]), thresholds,
-                      np.array([treatment]), np.array([probs.get("answer", 0.0)]))[0]
+                      np.array([treatment]), np.array([answer_probability(probs)]))[0]
     return str(kind) or None
 
 

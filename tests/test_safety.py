@@ -430,6 +430,24 @@ def test_routing_kinds_must_also_beat_answer_but_signs_need_not():
     assert decide({"urgent": 0.35, "answer": 0.6}, False, low) == "urgent"
 
 
+def test_a_question_the_classifier_finds_surely_not_answerable_is_not_passed_on_when_split():
+    """No kind reaches its threshold, but answer is at most NOT_ANSWER probable: the most probable kind
+    allowed wins instead of an answer. The blocks still hold: a general question about a sign is not sent
+    to 112 or the clinic by it, and a route kind must still beat answer."""
+    from assistant.safety import NOT_ANSWER, THRESHOLDS, answer_probability, decide
+
+    split = {"emergency": 0.01, "urgent": 0.65, "personal": 0.32, "out_of_scope": 0.01, "answer": 0.01}
+    assert split["urgent"] < THRESHOLDS["urgent"] and split["personal"] < THRESHOLDS["personal"]
+    assert split["answer"] <= NOT_ANSWER
+    assert decide(split, False) == "urgent"
+    assert decide(split, True) == "personal"  # general: not urgent, the next allowed kind
+    assert decide({**split, "urgent": 0.56, "answer": 0.10}, False) is None  # answer still plausible
+    general_sign = {"emergency": 0.5, "urgent": 0.46, "personal": 0.01, "out_of_scope": 0.01, "answer": 0.02}
+    assert decide(general_sign, True) is None
+    assert answer_probability({"urgent": 0.6, "personal": 0.3}) == pytest.approx(0.1)
+    assert answer_probability({}) == 1.0
+
+
 def test_a_question_naming_a_medicine_is_out_of_scope_by_the_classifier_only_when_it_is_sure(safety):
     """Retrieval then decides between an answer and no_answer; the other kinds still apply. A sure
     out_of_scope (an instruction attack naming a drug, another person's illness) passes the block."""
