@@ -79,8 +79,8 @@ SURE_OUT_OF_SCOPE = 0.8
 # ("har hosta och snuva, ska jag ta roactemra-sprutan imorgon som vanligt": answer .01, urgent .65,
 # personal .32 was passed on as answerable). Chosen in session 18 from .02, .05, .10, .15, .20 and off
 # on the calibration objective (7.907 -> 7.911; the grid then moved urgent .70 -> .75): over the pools
-# 2 more urgent and 1 more personal caught, 1 refusal fewer. None turns it off.
-NOT_ANSWER: float | None = 0.05
+# 2 more urgent and 1 more personal caught, 1 refusal fewer.
+NOT_ANSWER = 0.05
 
 
 def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, float] = THRESHOLDS,
@@ -94,8 +94,9 @@ def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, flo
     One rule for triage (decide) and calibration."""
     allowed = np.ones(probs.shape, dtype=bool)
     if p_answer is not None:
+        p_answer = np.asarray(p_answer, dtype=float)
         routes = np.array([k in MUST_BEAT_ANSWER for k in ORDER])
-        allowed &= ~(routes[None, :] & (probs <= np.asarray(p_answer, dtype=float)[:, None]))
+        allowed &= ~(routes[None, :] & (probs <= p_answer[:, None]))
     signs = np.array([k in ("emergency", "urgent") for k in ORDER])
     allowed &= ~(np.asarray(general, dtype=bool)[:, None] & signs)
     if treatment is not None:
@@ -103,9 +104,9 @@ def decide_all(probs: np.ndarray, general: np.ndarray, thresholds: dict[str, flo
         allowed[:, oos] &= ~(np.asarray(treatment, dtype=bool) & (probs[:, oos] < SURE_OUT_OF_SCOPE))
     reached = allowed & (probs >= np.array([thresholds[k] for k in ORDER]))
     kinds = np.where(reached.any(axis=1), np.array(ORDER)[reached.argmax(axis=1)], "")
-    if p_answer is not None and NOT_ANSWER is not None:
+    if p_answer is not None:
         masked = np.where(allowed, probs, -1.0)
-        split = (kinds == "") & (np.asarray(p_answer, dtype=float) <= NOT_ANSWER) & (masked.max(axis=1) > 0)
+        split = (kinds == "") & (p_answer <= NOT_ANSWER) & (masked.max(axis=1) > 0)
         kinds = np.where(split, np.array(ORDER)[masked.argmax(axis=1)], kinds)
     return kinds
 
