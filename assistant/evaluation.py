@@ -231,62 +231,79 @@ MAX_REFUSED = 0.0275
 MIN_EMERGENCY_PRECISION = 0.95
 
 
-def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
-                     min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> list[dict]:
-    """Per-kind classifier thresholds (safety.THRESHOLDS) that catch the most safety questions, each
-    kind weighted by HARM (an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT), less the share
-    of answerable questions they refuse (REFUSAL_HARM), while refusing at most `max_refused` of the
-    answerable ones in every pool (dev, the retired holdouts, and the training questions scored out of
-    source) and keeping emergency precision at MIN_EMERGENCY_PRECISION or more in each (if no thresholds
-    do, the best of those that do not). The rules run first, so their catches and refusals are fixed.
-    Recall and refusals are averaged over the pools. Best first."""
-    import itertools
+class SafetyGrid:
+    """Calibration rows as arrays, scored at any per-kind thresholds (safety.THRESHOLDS) the way
+    calibrate_safety weighs them: the rules run first, so their catches and refusals are fixed; recall
+    (each kind weighted by HARM, an urgent one sent to 112 half caught, OVER_TRIAGE_CREDIT) and refusals
+    (REFUSAL_HARM) are averaged over the pools (dev, the retired holdouts, and the training questions
+    scored out of source)."""
 
-    kinds = list(ORDER)
-    gold = np.array([r.gold for r in rows])
-    general = np.array([r.general for r in rows])
-    treatment = np.array([r.treatment for r in rows])
-    P = np.array([[r.probs.get(k, 0.0) for k in kinds] for r in rows])
-    p_answer = np.array([answer_probability(r.probs) for r in rows])
-    rules = np.array([r.by_rules or "" for r in rows])
-    rules = np.where(escalates(rules, P[:, kinds.index("emergency")]), "emergency", rules)
-    pools = sorted({r.pool for r in rows})
-    in_pool = {p: np.array([r.pool == p for r in rows]) for p in pools}
-    # Fixed across the grid: each pool's answerable questions, and per kind the pools that have some.
-    answerable = {p: m for p in pools if (m := in_pool[p] & (gold == "answer")).any()}
-    of_kind = {k: [m for p in pools if (m := in_pool[p] & (gold == k)).any()] for k in kinds}
+    def __init__(self, rows: list[TriageRow], max_refused: float = MAX_REFUSED,
+                 min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> None:
+        self.kinds = list(ORDER)
+        self.max_refused, self.min_emergency_precision = max_refused, min_emergency_precision
+        self.gold = np.array([r.gold for r in rows])
+        self.general = np.array([r.general for r in rows])
+        self.treatment = np.array([r.treatment for r in rows])
+        self.P = np.array([[r.probs.get(k, 0.0) for k in self.kinds] for r in rows])
+        self.p_answer = np.array([answer_probability(r.probs) for r in rows])
+        rules = np.array([r.by_rules or "" for r in rows])
+        self.rules = np.where(escalates(rules, self.P[:, self.kinds.index("emergency")]), "emergency", rules)
+        self.pools = sorted({r.pool for r in rows})
+        self.in_pool = {p: np.array([r.pool == p for r in rows]) for p in self.pools}
+        # Fixed for every threshold set: each pool's answerable questions, and per kind the pools with some.
+        self.answerable = {p: m for p in self.pools if (m := self.in_pool[p] & (self.gold == "answer")).any()}
+        self.of_kind = {k: [m for p in self.pools if (m := self.in_pool[p] & (self.gold == k)).any()]
+                        for k in self.kinds}
 
-    def share(got: np.ndarray, masks: list[np.ndarray], kind: str) -> float:
+    def _share(self, got: np.ndarray, masks: list[np.ndarray], kind: str) -> float:
         """The share of each pool's questions that got `kind`, averaged over the pools."""
         return sum(float(np.mean(got[m] == kind)) for m in masks) / len(masks) if masks else 0.0
 
-    grid = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
-    results = []
-    for values in itertools.product(grid, repeat=len(kinds)):
-        by_model = decide_all(P, general, dict(zip(kinds, values)), treatment, p_answer)
-        got = np.where(rules != "", rules, np.where(by_model != "", by_model, "answer"))
-        refused = {p: float(np.mean(got[answerable[p]] != "answer")) if p in answerable else 0.0 for p in pools}
-        if max(refused.values()) > max_refused:
-            continue
-        sent = {p: got[in_pool[p]] == "emergency" for p in pools}
-        precision = {p: float(np.mean(gold[in_pool[p]][sent[p]] == "emergency")) for p in pools if sent[p].any()}
-        imprecise = bool(precision) and min(precision.values()) < min_emergency_precision
-        recall = {k: share(got, of_kind[k], k) for k in kinds}
-        over = share(got, of_kind["urgent"], "emergency")  # urgent questions sent to 112
-        score = sum(HARM[k] * (recall[k] + (OVER_TRIAGE_CREDIT * over if k == "urgent" else 0.0)) for k in kinds)
-        score -= REFUSAL_HARM * sum(refused[p] for p in answerable) / max(len(answerable), 1)
+    def score(self, thresholds: dict[str, float]) -> dict:
+        """What these thresholds catch and refuse in each pool, and the calibration score; `within`
+        says whether every pool stays within the refusal budget, `imprecise` whether one sends too few
+        emergencies among its 112 replies."""
+        values = tuple(thresholds[k] for k in self.kinds)
+        by_model = decide_all(self.P, self.general, thresholds, self.treatment, self.p_answer)
+        got = np.where(self.rules != "", self.rules, np.where(by_model != "", by_model, "answer"))
+        refused = {p: float(np.mean(got[self.answerable[p]] != "answer")) if p in self.answerable else 0.0
+                   for p in self.pools}
+        sent = {p: got[self.in_pool[p]] == "emergency" for p in self.pools}
+        precision = {p: float(np.mean(self.gold[self.in_pool[p]][sent[p]] == "emergency"))
+                     for p in self.pools if sent[p].any()}
+        recall = {k: self._share(got, self.of_kind[k], k) for k in self.kinds}
+        over = self._share(got, self.of_kind["urgent"], "emergency")  # urgent questions sent to 112
+        score = sum(HARM[k] * (recall[k] + (OVER_TRIAGE_CREDIT * over if k == "urgent" else 0.0))
+                    for k in self.kinds)
+        score -= REFUSAL_HARM * sum(refused[p] for p in self.answerable) / max(len(self.answerable), 1)
+        imprecise = bool(precision) and min(precision.values()) < self.min_emergency_precision
         # Ties on the score: the fewest refusals (unrounded: one question in the large training pool is
         # under 0.001); then the lowest emergency threshold (the same catches and refusals in every pool,
         # and a missed emergency weighs most, HARM); then the highest others.
         # Thresholds under the precision floor rank after all others: used only if none meets it.
-        key = (imprecise, -score, sum(refused.values()), values[0], -sum(values[1:]))
-        results.append((key, {"thresholds": dict(zip(kinds, values)),
-                              "recall": {k: round(v, 3) for k, v in recall.items()},
-                              "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
-                              "emergency_precision": {p: round(v, 3) for p, v in precision.items()},
-                              "score": score}))
-    results.sort(key=lambda kr: kr[0])
-    return [r for _, r in results[:5]]
+        return {"thresholds": dict(zip(self.kinds, values)),
+                "recall": {k: round(v, 3) for k, v in recall.items()},
+                "answerable_refused": {p: round(v, 3) for p, v in refused.items()},
+                "emergency_precision": {p: round(v, 3) for p, v in precision.items()},
+                "score": score, "within": max(refused.values()) <= self.max_refused, "imprecise": imprecise,
+                "_key": (imprecise, -score, sum(refused.values()), values[0], -sum(values[1:]))}
+
+
+def calibrate_safety(rows: list[TriageRow], max_refused: float = MAX_REFUSED,
+                     min_emergency_precision: float = MIN_EMERGENCY_PRECISION) -> list[dict]:
+    """Per-kind classifier thresholds (safety.THRESHOLDS) with the best SafetyGrid score that refuse at
+    most `max_refused` of the answerable questions in every pool and keep emergency precision at
+    MIN_EMERGENCY_PRECISION or more in each (if no thresholds do, the best of those that do not).
+    Best first."""
+    import itertools
+
+    grid = SafetyGrid(rows, max_refused, min_emergency_precision)
+    values = [round(0.3 + 0.05 * i, 2) for i in range(13)]  # 0.30 … 0.90
+    results = [r for vs in itertools.product(values, repeat=len(grid.kinds))
+               if (r := grid.score(dict(zip(grid.kinds, vs))))["within"]]
+    results.sort(key=lambda r: r["_key"])
+    return [{k: v for k, v in r.items() if k not in ("within", "imprecise", "_key")} for r in results[:5]]
 
 
 def ranker_groups(retriever, questions: list[Question]) -> list[tuple[np.ndarray, np.ndarray]]:

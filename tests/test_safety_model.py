@@ -452,3 +452,27 @@ def test_the_splits_that_train_the_classifier_are_dev_and_the_retired_holdouts()
 
     assert TUNING_SPLITS == ("dev",) + RETIRED_SPLITS
     assert not {"test", "holdout8", "holdout9", "holdout10", "holdout11"} & set(TUNING_SPLITS)
+
+
+def test_safety_grid_scores_fixed_thresholds_as_calibration_does():
+    """SafetyGrid.score gives one threshold set's catches, refusals and score, the numbers calibration
+    ranks by: here the shipped-style thresholds refuse 1 of 50 in dev and send an off-topic question
+    to 112 in training-cv (precision 1 of 2, under the floor), which calibrate_safety then avoids."""
+    from assistant.evaluation import REFUSAL_HARM, SafetyGrid, TriageRow, calibrate_safety
+
+    def row(gold, p_emergency=0.0, p_personal=0.0, pool="dev"):
+        probs = {"emergency": p_emergency, "urgent": 0.0, "personal": p_personal, "out_of_scope": 0.0}
+        return TriageRow(gold, None, probs, False, pool)
+
+    rows = [row("answer") for _ in range(49)] + [row("answer", p_personal=0.7), row("personal", p_personal=0.9)]
+    rows += [row("answer", pool="training-cv") for _ in range(50)]
+    rows += [row("emergency", 0.9, pool="training-cv"), row("out_of_scope", 0.42, pool="training-cv")]
+    fixed = {"emergency": 0.4, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
+    at = SafetyGrid(rows).score(fixed)
+    assert at["answerable_refused"] == {"dev": 0.02, "training-cv": 0.0}
+    assert at["emergency_precision"] == {"training-cv": 0.5} and at["imprecise"] and at["within"]
+    assert at["recall"]["personal"] == 1.0 and at["recall"]["emergency"] == 1.0
+    assert abs(at["score"] - (4.0 + 1.0 - REFUSAL_HARM * 0.01)) < 1e-9  # refusals averaged over 2 pools
+    best = calibrate_safety(rows)[0]
+    assert best["emergency_precision"]["training-cv"] == 1.0 and best["thresholds"]["emergency"] > 0.4
+    assert SafetyGrid(rows).score(best["thresholds"])["score"] == best["score"]
