@@ -42,8 +42,10 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60); in session 18 when
 # refusals gained a cost in the objective (personal .60 -> .65: 8 fewer refusals over the pools for
 # 1 personal question of 1,060), and again when a split "not an answer" gained its fallback
-# (NOT_ANSWER; urgent .70 -> .75).
-THRESHOLDS = {"emergency": 0.4, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
+# (NOT_ANSWER; urgent .70 -> .75). In session 19 the solver was made to converge
+# (safety_model.TOL; before, where it stopped depended on the CPU's BLAS kernel, and on this session's
+# machine .40 sent too few emergencies among the training-cv pool's 112 replies): emergency .40 -> .45.
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
