@@ -44,8 +44,10 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # 1 personal question of 1,060), and again when a split "not an answer" gained its fallback
 # (NOT_ANSWER; urgent .70 -> .75). In session 19 the solver was made to converge
 # (safety_model.TOL; before, where it stopped depended on the CPU's BLAS kernel, and on this session's
-# machine .40 sent too few emergencies among the training-cv pool's 112 replies): emergency .40 -> .45.
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
+# machine .40 sent too few emergencies among the training-cv pool's 112 replies): emergency .40 -> .45;
+# and when the answer lines of three blind rounds joined the training data (train-y1 to -y3):
+# personal .65 -> .70 (pools: 61 refusals instead of 66, 1,051 of 1,060 personal caught instead of 1,053).
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.7, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
