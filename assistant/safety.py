@@ -38,15 +38,8 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # least 95 % of those sent to 112 are emergencies (evaluation.MIN_EMERGENCY_PRECISION). That
 # budget was weighed against 2.25 % on the fresh holdout10 (with the training data before the tuning
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
-# and 2.75 % caught all 27 urgent ones instead of 26. Recalibrated in session 17 when the classifier
-# gained its second neighbour block (emergency .45 -> .40, personal .70 -> .60); in session 18 when
-# refusals gained a cost in the objective (personal .60 -> .65: 8 fewer refusals over the pools for
-# 1 personal question of 1,060), and again when a split "not an answer" gained its fallback
-# (NOT_ANSWER; urgent .70 -> .75). In session 19 the solver was made to converge
-# (safety_model.TOL; before, where it stopped depended on the CPU's BLAS kernel, and on this session's
-# machine .40 sent too few emergencies among the training-cv pool's 112 replies): emergency .40 -> .45;
-# and when the answer lines of three blind rounds joined the training data (train-y1 to -y3):
-# personal .65 -> .70 (pools: 61 refusals instead of 66, 1,051 of 1,060 personal caught instead of 1,053).
+# and 2.75 % caught all 27 urgent ones instead of 26. Each recalibration, and why the values moved:
+# assistant/data/safety/README.md, "Threshold history".
 THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.7, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no

@@ -636,3 +636,16 @@ def test_rules_file_word_lists_and_errors_name_the_place(tmp_path):
 ])
 def test_swedish_and_english_are_told_from_other_languages(safety, question, other):
     assert safety.other_language(question) is other
+
+
+def test_the_threshold_history_names_the_shipped_thresholds():
+    """assistant/data/safety/README.md keeps the history of recalibrations; its last line must name
+    the thresholds safety.py ships, so the history cannot fall behind the code."""
+    import re
+
+    from assistant.safety import DATA_DIR, THRESHOLDS
+
+    text = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    shipped = re.search(r"Shipped after session \d+: (.+?) \(", text, re.S).group(1)
+    named = {k: float(v) for k, v in re.findall(r"(\w+) (\.\d+)", shipped.replace("\n", " "))}
+    assert named == THRESHOLDS
