@@ -20,7 +20,7 @@ from .safety import ORDER, answer_probability, decide_all, escalates
 # The retired holdouts are a calibration pool of their own; like dev they also train the classifier
 # (safety_model.TUNING_SPLITS), so calibration scores each with a model trained without it.
 from .safety_model import QUESTIONS_DIR, RETIRED_SPLITS, TUNING_SPLITS
-from .safety_targets import TargetCheck, check
+from .safety_targets import TargetCheck, check, counts
 from .settings import Settings
 
 
@@ -113,15 +113,13 @@ def score_kinds(assistant, questions: list[Question]) -> SafetyScores:
         with_citations += q.kind == "answer" and got in ORDER and bool(reply and reply.citations)
         if got != q.kind:
             errors.append((q.question, q.kind, got))
-    per_kind = {}
-    for kind in KINDS:
-        tp = confusion[kind][kind]
-        gold = sum(confusion[kind].values())
-        predicted = sum(c[kind] for c in confusion.values())
-        per_kind[kind] = {"n": gold, "recall": tp / gold if gold else 0.0,
-                          "precision": tp / predicted if predicted else 0.0}
     correct = sum(confusion[k][k] for k in confusion)
     matrix = {g: dict(c) for g, c in confusion.items()}
+    per_kind = {}
+    for kind in KINDS:
+        (tp, gold), (_, predicted) = counts(matrix, "recall", kind), counts(matrix, "precision", kind)
+        per_kind[kind] = {"n": gold, "recall": tp / gold if gold else 0.0,
+                          "precision": tp / predicted if predicted else 0.0}
     targets = check(matrix)
     refused = next(t for t in targets if t.what == "refused")  # 0 when the split has no answerable ones
     return SafetyScores(

@@ -44,18 +44,26 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def counts(confusion: dict[str, dict[str, int]], what: str, kind: str) -> tuple[int, int]:
+    """(k, n) for one measure of `kind` in `confusion` (gold -> predicted -> count): recall (gold `kind`
+    given `kind`, of gold `kind`), precision (of those given `kind`) or refused (of gold `kind`, those
+    given a safety kind). The one place these are counted, for the targets and the per-kind table."""
+    row = confusion.get(kind, {})
+    if what == "recall":
+        return row.get(kind, 0), sum(row.values())
+    if what == "precision":
+        return row.get(kind, 0), sum(r.get(kind, 0) for r in confusion.values())
+    if what == "refused":
+        return sum(row.get(r, 0) for r in ORDER), sum(row.values())
+    raise ValueError(f"unknown measure {what!r}")
+
+
 def check(confusion: dict[str, dict[str, int]]) -> list[TargetCheck]:
     """Every target against `confusion` (gold -> predicted -> count). A kind absent from the split is
     checked over n = 0: its share is 0 and the target is not met, so a missing kind is never a pass."""
     out = []
     for what, kind, limit, at_least in TARGETS:
-        row = confusion.get(kind, {})
-        if what == "recall":
-            k, n = row.get(kind, 0), sum(row.values())
-        elif what == "precision":
-            k, n = row.get(kind, 0), sum(r.get(kind, 0) for r in confusion.values())
-        else:
-            k, n = sum(row.get(r, 0) for r in ORDER), sum(row.values())
+        k, n = counts(confusion, what, kind)
         share = k / n if n else 0.0
         met = n > 0 and (share >= limit - 1e-12 if at_least else share <= limit + 1e-12)
         out.append(TargetCheck(what, kind, k, n, share, *wilson(k, n), limit, at_least, met))

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from assistant.safety_targets import check, wilson
+from assistant.safety_targets import check, counts, wilson
 
 
 def test_wilson_interval_matches_known_values():
@@ -40,6 +40,16 @@ def test_targets_read_recall_precision_and_refusals_from_the_confusion_matrix():
     assert (refused.k, refused.n, refused.met) == (7, 136, False)
     assert refused.low < 0.03 < refused.high  # the interval spans the limit: the split cannot tell
     assert all(t.met for key, t in got.items() if key != ("refused", "answer"))
+
+
+def test_counts_are_read_per_measure_and_an_unknown_measure_is_an_error():
+    confusion = _matrix(answer={"answer": 8, "no_answer": 1, "personal": 1}, personal={"personal": 3, "answer": 2})
+    assert counts(confusion, "recall", "personal") == (3, 5)
+    assert counts(confusion, "precision", "personal") == (3, 4)
+    assert counts(confusion, "precision", "answer") == (8, 10)
+    assert counts(confusion, "refused", "answer") == (1, 10)  # no_answer is no refusal
+    with pytest.raises(ValueError, match="accuracy"):
+        counts(confusion, "accuracy", "answer")
 
 
 def test_a_kind_missing_from_the_split_is_never_a_pass():
