@@ -162,6 +162,7 @@ class Rule:
     reply: str | None = None  # the template in prompts/ to answer with (None: the kind's own)
     unless: re.Pattern[str] | None = None  # the rule does not count when this matches anywhere
     general: bool = False  # counts even in a question that reads as general (a passing stroke sign)
+    requires: re.Pattern[str] | None = None  # the rule counts only when this matches anywhere (a drug named)
 
 
 def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
@@ -183,9 +184,13 @@ def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
     def rule(entry: str | dict, where: str) -> Rule:
         if isinstance(entry, str):
             return Rule(compile_(entry, where))
+        unknown = set(entry) - {"pattern", "reply", "unless", "general", "requires"}
+        if unknown:
+            raise ValueError(f"{path.name}: okänt fält {', '.join(sorted(unknown))} i {where}")
         return Rule(compile_(entry["pattern"], where), entry.get("reply"),
                     compile_(entry["unless"], f"{where}.unless") if entry.get("unless") else None,
-                    bool(entry.get("general", False)))
+                    bool(entry.get("general", False)),
+                    compile_(entry["requires"], f"{where}.requires") if entry.get("requires") else None)
 
     return Rules(
         negations=compile_(data["negations"], "negations"),
@@ -239,8 +244,8 @@ class Safety:
         return bool(self.rules.negations.search(" ".join(before.split()[-NEGATION_WINDOW:])))
 
     def rule_match(self, question: str, kind: str, general: bool = False) -> tuple[str, str | None] | None:
-        """(matched text, reply template) of the first rule of `kind` that matches un-negated (and whose
-        `unless` does not match; a personal rule also needs a treatment named).
+        """(matched text, reply template) of the first rule of `kind` that matches un-negated (whose
+        `unless` does not match and whose `requires` does; a personal rule also needs a treatment named).
         `general`: the question reads as general, so only the rules that apply even then: those answered
         with the suicide template (it then gets the reply that names where to talk, never less) and those
         marked `general` (a stroke sign that passed)."""
@@ -251,6 +256,8 @@ class Safety:
             if general and not (rule.general or rule.reply == "emergency_suicide"):
                 continue
             if rule.unless is not None and rule.unless.search(folded):
+                continue
+            if rule.requires is not None and not rule.requires.search(folded):
                 continue
             for m in rule.pattern.finditer(folded):
                 if not self._negated(folded, m.start()):
