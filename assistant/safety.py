@@ -40,7 +40,7 @@ NEGATION_WINDOW = 4  # words before a match that can negate it
 # splits joined it), by a rule fixed before scoring: both refused 1 of its 126 answerable questions,
 # and 2.75 % caught all 27 urgent ones instead of 26. Each recalibration, and why the values moved:
 # assistant/data/safety/README.md, "Threshold history".
-THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.4}
+THRESHOLDS = {"emergency": 0.45, "urgent": 0.75, "personal": 0.65, "out_of_scope": 0.35}
 
 # An urgent rule (fever on a biological drug) can match a question that also tells of a danger no
 # emergency rule names ("… och nu är han alldeles grå och kall"). Then the classifier has a say: an
