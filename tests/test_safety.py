@@ -262,6 +262,12 @@ def test_general_past_or_hypothetical_questions_are_not_reports(safety, question
     ("råkade ta min veckodos mtx två gånger i veckan, mår som vanligt", "urgent"),
     ("ett stråk av små blåsor från ryggen mot magen, står på olumiant", "urgent"),
     ("kan knappt äta för alla sår i munnen, metotrexat", "urgent"),
+    # Session 21, from a fresh split's one emergency miss, read after it was scored (written here): a
+    # swollen calf with sudden breathlessness is a clot in the lungs until shown otherwise, and "får
+    # plötsligt ingen luft" is "får ingen luft".
+    ("min högra vad har svullnat sen bussresan och nu blir jag andfådd när jag pratar", "emergency"),
+    ("her leg got swollen on the long flight home and now she is short of breath", "emergency"),
+    ("får helt plötsligt ingen luft", "emergency"),
 ])
 def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
@@ -439,6 +445,9 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("vi vill bli gravida nästa år, jag tar arava, hur går det till?", None),
     ("svider när jag kissar, har fått antibiotika för det och tar humira", None),
     ("är gravid i vecka 10, slutade med metotrexat för ett år sedan", None),
+    # A swollen calf alone, or with breathing told as normal, stays a same-day sign.
+    ("vaden är svullen och öm efter flyget, men jag andas som vanligt", "urgent"),
+    ("svullen vad sen i helgen, ingen andnöd", "urgent"),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
