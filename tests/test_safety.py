@@ -448,6 +448,8 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     # A swollen calf alone, or with breathing told as normal, stays a same-day sign.
     ("vaden är svullen och öm efter flyget, men jag andas som vanligt", "urgent"),
     ("svullen vad sen i helgen, ingen andnöd", "urgent"),
+    # The double-dose rule counts the methotrexate dose itself, not another drug taken twice.
+    ("har tagit alvedon två gånger idag, jag tar mtx också, hur många får man ta?", None),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
