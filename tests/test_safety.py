@@ -450,6 +450,9 @@ def test_signs_reported_now_are_caught_by_the_rules(safety, question, kind):
     ("svullen vad sen i helgen, ingen andnöd", "urgent"),
     # The double-dose rule counts the methotrexate dose itself, not another drug taken twice.
     ("har tagit alvedon två gånger idag, jag tar mtx också, hur många får man ta?", None),
+    # The pregnancy rule counts the writer's own pregnancy on the drug now, not a sister's or past use.
+    ("min syster är gravid, kan jag som tar mtx hålla i bebisen sen?", None),
+    ("jag är gravid nu och tog mtx fram till förra året, ska jag berätta det för barnmorskan?", None),
 ])
 def test_rules_are_precise_about_what_they_catch(safety, question, kind):
     assert safety.triage_rules(question).kind == kind, question
