@@ -167,15 +167,22 @@ class Rule:
 
 def load_rules(path: Path = DATA_DIR / "rules.yaml") -> Rules:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    named = {str(k): str(v) for k, v in (data.get("words") or {}).items()}
+    named: dict[str, str] = {}
 
-    def compile_(src: str, where: str) -> re.Pattern[str]:
-        def expand(m: re.Match[str]) -> str:
+    def expand(src: str, where: str) -> str:
+        def one(m: re.Match[str]) -> str:
             if m.group(1) not in named:
                 raise ValueError(f"{path.name}: okänd ordlista {{{m.group(1)}}} i {where}")
             return named[m.group(1)]
 
-        src = re.sub(r"\{([a-z_]+)\}", expand, src)  # a named word list; {0,3} stays a quantifier
+        return re.sub(r"\{([a-z_]+)\}", one, src)  # a named word list; {0,3} stays a quantifier
+
+    # A word list may use the lists above it ({methotrexate} in the lists of drugs that contain it).
+    for name, words_ in (data.get("words") or {}).items():
+        named[str(name)] = expand(str(words_), f"words.{name}")
+
+    def compile_(src: str, where: str) -> re.Pattern[str]:
+        src = expand(src, where)
         try:
             return re.compile(fold(src), re.I)  # fold å/ä/ö only: lowercasing would turn \W into \w
         except re.error as e:

@@ -661,6 +661,14 @@ def test_rules_file_word_lists_and_errors_name_the_place(tmp_path):
     write(urgent=["feber ({drugs})"])
     with pytest.raises(ValueError, match=r"rules\.yaml.*\{drugs\}.*urgent"):
         load_rules(path)
+    # A word list may use a list above it; one it names that is not (yet) defined is an error. (write
+    # sorts the keys: "drugs" is above "immuno", "biologics" above "mtx".)
+    write(words={"drugs": "mtx|metoject", "immuno": "{drugs}|humira"}, urgent=["feber (\\w+ ){0,3}({immuno})"])
+    rule = load_rules(path).by_kind["urgent"][0].pattern
+    assert rule.search("feber och jag tar metoject") and rule.search("feber och jag tar humira")
+    write(words={"biologics": "{mtx}|humira", "mtx": "mtx"}, urgent=["feber ({biologics})"])
+    with pytest.raises(ValueError, match=r"rules\.yaml.*\{mtx\}.*words\.biologics"):
+        load_rules(path)
     # `requires`: the rule counts only when that also matches somewhere (here: a drug named first).
     write(words={"drugs": "mtx|arava"}, urgent=[{"pattern": "ont i halsen", "requires": "{drugs}"}])
     safety = Safety(rules=load_rules(path))
